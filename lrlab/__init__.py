@@ -1,0 +1,28 @@
+"""lrlab: see, understand and choose learning-rate schedules.
+
+The real ``torch.optim.lr_scheduler`` / ``transformers`` schedulers, stepped; their closed forms
+beside them; one declarative spec per scheduler (:data:`SCHEDULERS`).
+
+>>> import lrlab
+>>> lrlab.curve("ExponentialLR", steps=3, base_lr=20, gamma=0.4)["lr"].round(6).tolist()
+[20.0, 8.0, 3.2]
+"""
+
+from lrlab.schedulers import SCHEDULERS, get_spec
+from lrlab.simulate import Curve, curve, simulate, summary
+from lrlab.specs import LrlabError, ParamSpec, ScheduleConfig, SchedulerSpec
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SCHEDULERS",
+    "Curve",
+    "LrlabError",
+    "ParamSpec",
+    "ScheduleConfig",
+    "SchedulerSpec",
+    "curve",
+    "get_spec",
+    "simulate",
+    "summary",
+]

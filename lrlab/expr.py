@@ -1,0 +1,237 @@
+"""Safe arithmetic expressions in ``epoch``, for LambdaLR and MultiplicativeLR.
+
+A user types ``0.95 ** epoch`` or ``min(1, epoch / 100) * 0.5 * (1 + cos(pi * epoch / 1000))``;
+:func:`parse` turns it into an :class:`Expression` that evaluates over a numpy array of epochs (the
+fast closed form) or one epoch at a time (the callable handed to the real torch scheduler).
+
+Why our own evaluator rather than a library: ``eval``/``compile`` and sympy's ``sympify`` run
+arbitrary code; simpleeval and asteval block escapes but evaluate one scalar at a time and still
+allow CPU or memory exhaustion (``9**4000000`` as a Python big integer, ``[1]*10**9``); numexpr's
+blacklist has known bypasses and ``9**9**9`` hangs it. Here the text is parsed with
+``ast.parse(mode="eval")`` (parsing never executes anything), every node is checked against a
+whitelist, every number becomes a float64 (so ``9**9**9`` is ``inf`` at once, never a big
+integer), and evaluation maps the whitelisted operations onto numpy ufuncs under
+``np.errstate(all="ignore")``. Length and node count are capped.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from lrlab.specs import MAX_EXPR_LEN, LrlabError
+
+MAX_NODES = 200
+VARIABLE = "epoch"
+CONSTANTS = {"pi": math.pi, "e": math.e}
+
+
+def _fold(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Callable[..., np.ndarray]:
+    def apply(*args: np.ndarray) -> np.ndarray:
+        out = args[0]
+        for arg in args[1:]:
+            out = fn(out, arg)
+        return out
+
+    return apply
+
+
+# name -> (numpy implementation, minimum arity, maximum arity)
+FUNCTIONS: dict[str, tuple[Callable[..., np.ndarray], int, int]] = {
+    "min": (_fold(np.minimum), 2, 16),
+    "max": (_fold(np.maximum), 2, 16),
+    "abs": (np.abs, 1, 1),
+    "floor": (np.floor, 1, 1),
+    "ceil": (np.ceil, 1, 1),
+    "sqrt": (np.sqrt, 1, 1),
+    "exp": (np.exp, 1, 1),
+    "log": (np.log, 1, 1),
+    "log2": (np.log2, 1, 1),
+    "log10": (np.log10, 1, 1),
+    "sin": (np.sin, 1, 1),
+    "cos": (np.cos, 1, 1),
+    "tan": (np.tan, 1, 1),
+    "tanh": (np.tanh, 1, 1),
+}
+
+_BINOPS = {
+    ast.Add: np.add,
+    ast.Sub: np.subtract,
+    ast.Mult: np.multiply,
+    ast.Div: np.true_divide,
+    ast.Pow: np.power,
+    ast.Mod: np.mod,
+}
+_BINOP_TEXT = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.Mod: "%"}
+_COMPARE = {
+    ast.Lt: np.less,
+    ast.LtE: np.less_equal,
+    ast.Gt: np.greater,
+    ast.GtE: np.greater_equal,
+    ast.Eq: np.equal,
+    ast.NotEq: np.not_equal,
+}
+
+ALLOWED_TEXT = (
+    "use numbers, `epoch`, pi, e, + - * / ** %, comparisons, `and`/`or`/`not`, "
+    "`a if condition else b` and the functions " + ", ".join(FUNCTIONS)
+)
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A checked expression. Call it with one epoch (torch's ``lr_lambda``) or use :meth:`over`."""
+
+    text: str
+    tree: ast.Expression
+
+    def over(self, epochs: np.ndarray) -> np.ndarray:
+        """The expression at every epoch, as float64 (``inf``/``nan`` where the maths gives them)."""
+        epochs = np.asarray(epochs, dtype=np.float64)
+        with np.errstate(all="ignore"):
+            value = _evaluate(self.tree.body, epochs)
+        return np.broadcast_to(np.asarray(value, dtype=np.float64), epochs.shape).copy()
+
+    def __call__(self, epoch: int | float) -> float:
+        return float(self.over(np.array([epoch], dtype=np.float64))[0])
+
+
+def parse(text: str, *, field: str = "lr_lambda") -> Expression:
+    """Check ``text`` and return an :class:`Expression`, or raise :class:`LrlabError` naming ``field``.
+
+    Nothing in ``text`` is ever executed: it is parsed to a syntax tree and walked.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise LrlabError(f"Invalid {field} ({text!r}): must be an expression in `epoch`", field=field)
+    if len(text) > MAX_EXPR_LEN:
+        raise LrlabError(
+            f"Invalid {field}: the expression has {len(text)} characters, at most {MAX_EXPR_LEN} are allowed",
+            field=field,
+        )
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        where = f" at column {exc.offset}" if exc.offset else ""
+        raise LrlabError(
+            f"Invalid {field} ({text!r}): not a valid expression{where} ({exc.msg})", field=field
+        ) from None
+    except (RecursionError, MemoryError, ValueError):
+        raise LrlabError(f"Invalid {field} ({text!r}): too deeply nested", field=field) from None
+    nodes = list(ast.walk(tree))
+    if len(nodes) > MAX_NODES:
+        raise LrlabError(
+            f"Invalid {field} ({text!r}): too complex ({len(nodes)} syntax nodes, at most {MAX_NODES})",
+            field=field,
+        )
+    callees = {id(n.func) for n in nodes if isinstance(n, ast.Call)}
+    for node in nodes:
+        if id(node) in callees and isinstance(node, ast.Name) and node.id in FUNCTIONS:
+            continue
+        problem = _check(node)
+        if problem:
+            snippet = ast.get_source_segment(text.strip(), node) if hasattr(node, "col_offset") else None
+            at = f" in {snippet!r} at column {node.col_offset + 1}" if snippet else ""
+            raise LrlabError(f"Invalid {field} ({text!r}): {problem}{at}; {ALLOWED_TEXT}", field=field)
+    return Expression(text=text.strip(), tree=tree)
+
+
+def _check(node: ast.AST) -> str | None:
+    """Why ``node`` is not allowed, or None. Only the node types listed here may appear."""
+    if isinstance(node, ast.Expression):
+        return None
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+            return f"the constant {node.value!r} is not a real number"
+        return None
+    if isinstance(node, ast.Name):
+        if node.id == VARIABLE or node.id in CONSTANTS:
+            return None
+        if node.id in FUNCTIONS:
+            return f"{node.id!r} is a function and must be called"
+        return f"the name {node.id!r} is not allowed"
+    if isinstance(node, ast.Call):
+        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+            shown = node.func.id if isinstance(node.func, ast.Name) else "this"
+            return f"calling {shown!r} is not allowed"
+        if node.keywords:
+            return "keyword arguments are not allowed"
+        _, lo, hi = FUNCTIONS[node.func.id]
+        if not lo <= len(node.args) <= hi:
+            count = f"{lo}" if lo == hi else f"{lo} to {hi}"
+            return f"{node.func.id}() takes {count} argument(s), got {len(node.args)}"
+        if any(isinstance(a, ast.Starred) for a in node.args):
+            return "starred arguments are not allowed"
+        return None
+    if isinstance(node, ast.BinOp):
+        return None if type(node.op) in _BINOPS else "this operator is not allowed"
+    if isinstance(node, ast.UnaryOp):
+        return None if isinstance(node.op, (ast.UAdd, ast.USub, ast.Not)) else "this operator is not allowed"
+    if isinstance(node, ast.Compare):
+        return None if all(type(op) in _COMPARE for op in node.ops) else "only < <= > >= == != compare"
+    if isinstance(node, (ast.BoolOp, ast.IfExp)):
+        return None
+    if isinstance(node, (ast.operator, ast.unaryop, ast.cmpop, ast.boolop, ast.expr_context)):
+        return None  # operator tokens; their parents are checked above
+    if isinstance(node, ast.Attribute):
+        return "attribute access (a.b) is not allowed"
+    if isinstance(node, ast.Subscript):
+        return "subscripts (a[b]) are not allowed"
+    return f"{type(node).__name__} is not allowed"
+
+
+def _evaluate(node: ast.AST, epoch: np.ndarray) -> np.ndarray:
+    if isinstance(node, ast.Constant):
+        return np.float64(node.value)
+    if isinstance(node, ast.Name):
+        return epoch if node.id == VARIABLE else np.float64(CONSTANTS[node.id])
+    if isinstance(node, ast.BinOp):
+        return _BINOPS[type(node.op)](_evaluate(node.left, epoch), _evaluate(node.right, epoch))
+    if isinstance(node, ast.UnaryOp):
+        value = _evaluate(node.operand, epoch)
+        if isinstance(node.op, ast.Not):
+            return np.logical_not(value)
+        return np.negative(value) if isinstance(node.op, ast.USub) else value
+    if isinstance(node, ast.Compare):
+        result = None
+        left = _evaluate(node.left, epoch)
+        for op, comparator in zip(node.ops, node.comparators, strict=False):
+            right = _evaluate(comparator, epoch)
+            part = _COMPARE[type(op)](left, right)
+            result = part if result is None else np.logical_and(result, part)
+            left = right
+        return result
+    if isinstance(node, ast.BoolOp):  # Python's semantics: `a and b` is b if a else a
+        values = [_evaluate(v, epoch) for v in node.values]
+        out = values[0]
+        for v in values[1:]:
+            out = np.where(out != 0, v, out) if isinstance(node.op, ast.And) else np.where(out != 0, out, v)
+        return out
+    if isinstance(node, ast.IfExp):
+        cond = _evaluate(node.test, epoch) != 0
+        return np.where(cond, _evaluate(node.body, epoch), _evaluate(node.orelse, epoch))
+    if isinstance(node, ast.Call):
+        fn = FUNCTIONS[node.func.id][0]
+        return fn(*[np.asarray(_evaluate(a, epoch), dtype=np.float64) for a in node.args])
+    raise AssertionError(f"unchecked node {type(node).__name__}")  # parse() rejects everything else
+
+
+def to_python(expr: Expression) -> str:
+    """The expression as Python source using ``math`` (for exported training code)."""
+    return ast.unparse(_PythonRewriter().visit(ast.parse(expr.text, mode="eval")))
+
+
+class _PythonRewriter(ast.NodeTransformer):
+    def visit_Constant(self, node: ast.Constant) -> ast.AST:
+        # float literals, as in lrlab's evaluation: `9 ** 9 ** 9` must not become a huge integer
+        return ast.copy_location(ast.Constant(float(node.value)), node)
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        if node.id in CONSTANTS or (node.id in FUNCTIONS and node.id not in ("min", "max", "abs")):
+            return ast.copy_location(
+                ast.Attribute(value=ast.Name("math", ast.Load()), attr=node.id, ctx=ast.Load()), node
+            )
+        return node

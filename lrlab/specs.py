@@ -1,0 +1,342 @@
+"""Declarative scheduler specs: what a parameter is, what a scheduler is, and one run's config.
+
+Everything downstream (widgets, validation, formulas, the CLI, the tests) is generated from these
+records. A spec holds no state; building and stepping the real scheduler lives in
+:mod:`lrlab.simulate`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+Library = Literal["torch", "transformers"]
+ParamKind = Literal["int", "float", "bool", "choice", "int_list", "expr"]
+Default = Any  # a value, or a callable ``(steps) -> value`` for sizes that follow the run length
+
+#: Upper bound on the number of steps one curve may have (a visitor can't hold the server).
+MAX_STEPS = 1_000_000
+#: Longest list a list-valued parameter may hold (e.g. MultiStepLR milestones).
+MAX_LIST_LEN = 100
+#: Longest expression text (LambdaLR / MultiplicativeLR).
+MAX_EXPR_LEN = 500
+
+
+class LrlabError(ValueError):
+    """The one error lrlab raises for bad input. Its message names the field and what is allowed.
+
+    ``field`` is the parameter name (or ``None`` for errors about the whole configuration) so that a
+    UI can point at the offending input.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def invalid(name: str, value: Any, allowed: str) -> LrlabError:
+    """``Invalid T_max (0): must be a positive integer`` — the house format for a bad value."""
+    return LrlabError(f"Invalid {name} ({_show(value)}): {allowed}", field=name)
+
+
+def _show(value: Any) -> str:
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One parameter of a scheduler, named as the library names it.
+
+    ``low``/``high`` are inclusive unless ``low_open``/``high_open``; either may be a callable of
+    the run length (``steps``), like ``default``. ``optional`` admits ``None`` ("not set"), which is
+    what the library's own default means for e.g. ``step_size_down`` or ``timescale``.
+    """
+
+    name: str
+    kind: ParamKind
+    default: Default
+    help: str
+    low: float | Callable[[int], float] | None = None
+    high: float | Callable[[int], float] | None = None
+    low_open: bool = False
+    high_open: bool = False
+    log: bool = False
+    choices: tuple[Any, ...] = ()
+    optional: bool = False
+    symbol: str = ""  # LaTeX symbol used in the formula, for the legend
+
+    def default_for(self, steps: int) -> Any:
+        return self.default(steps) if callable(self.default) else self.default
+
+    def bounds_for(self, steps: int) -> tuple[float | None, float | None]:
+        low = self.low(steps) if callable(self.low) else self.low
+        high = self.high(steps) if callable(self.high) else self.high
+        return low, high
+
+    def allowed_text(self, steps: int) -> str:
+        """What values are allowed, in words, for error messages and help texts."""
+        if self.kind == "bool":
+            text = "must be true or false"
+        elif self.kind == "choice":
+            text = "must be one of " + ", ".join(repr(c) for c in self.choices)
+        elif self.kind == "expr":
+            text = f"must be an expression in `epoch` of at most {MAX_EXPR_LEN} characters"
+        else:
+            noun = {
+                "int": "an integer",
+                "float": "a number",
+                "int_list": f"a list of at most {MAX_LIST_LEN} integers, each",
+            }[self.kind]
+            low, high = self.bounds_for(steps)
+            text = f"must be {noun}{_range_text(low, high, self.low_open, self.high_open)}"
+        return text + (" (or null for the library's default)" if self.optional else "")
+
+    def coerce(self, value: Any, steps: int) -> Any:
+        """Return ``value`` converted to this parameter's type, or raise a named :class:`LrlabError`."""
+        if value is None:
+            if self.optional:
+                return None
+            raise invalid(self.name, value, self.allowed_text(steps))
+        kind = self.kind
+        if kind == "bool":
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, str) and value.lower() in ("true", "false"):
+                return value.lower() == "true"
+            raise invalid(self.name, value, self.allowed_text(steps))
+        if kind == "choice":
+            if value in self.choices and type(value) is type(self.choices[0]):
+                return value
+            raise invalid(self.name, value, self.allowed_text(steps))
+        if kind == "expr":
+            if not isinstance(value, str) or not value.strip() or len(value) > MAX_EXPR_LEN:
+                raise invalid(self.name, value, self.allowed_text(steps))
+            return value.strip()
+        if kind == "int_list":
+            if not isinstance(value, (list, tuple)) or len(value) > MAX_LIST_LEN:
+                raise invalid(self.name, value, self.allowed_text(steps))
+            return tuple(self._number(v, steps, as_int=True, shown=value) for v in value)
+        return self._number(value, steps, as_int=kind == "int", shown=value)
+
+    def _number(self, value: Any, steps: int, *, as_int: bool, shown: Any) -> int | float:
+        bad = invalid(self.name, shown, self.allowed_text(steps))
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise bad
+        number = float(value)
+        if not math.isfinite(number):
+            raise bad
+        if as_int:
+            if not number.is_integer():
+                raise bad
+            number = int(number)
+        low, high = self.bounds_for(steps)
+        if low is not None and (number < low or (self.low_open and number == low)):
+            raise bad
+        if high is not None and (number > high or (self.high_open and number == high)):
+            raise bad
+        return number
+
+
+def _range_text(low: float | None, high: float | None, low_open: bool, high_open: bool) -> str:
+    if low is None and high is None:
+        return ""
+    if high is None:
+        return f" {'>' if low_open else '≥'} {_num(low)}"
+    if low is None:
+        return f" {'<' if high_open else '≤'} {_num(high)}"
+    return f" in {'(' if low_open else '['}{_num(low)}, {_num(high)}{')' if high_open else ']'}"
+
+
+def _num(x: float | None) -> str:
+    if x is None:
+        return ""
+    return str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else f"{x:g}"
+
+
+# A closed form: (steps array, the group's initial lr, validated params, run context) -> lr array.
+ClosedForm = Callable[[np.ndarray, float, Mapping[str, Any], "RunContext"], np.ndarray]
+# A builder: (optimizer, validated params, run context) -> the real scheduler object.
+Builder = Callable[[Any, Mapping[str, Any], "RunContext"], Any]
+# A cross-parameter rule: raises LrlabError naming the field, or returns None.
+Rule = Callable[[Mapping[str, Any], "RunContext"], None]
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What a builder or closed form may know about the run besides the scheduler's own params."""
+
+    steps: int
+    base_lr: float  # the optimizer's lr (its ``defaults["lr"]``; group 0's initial lr)
+    group_lrs: tuple[float, ...]  # initial lr of every param group (group 0 first)
+    steps_per_epoch: int = 1
+
+
+@dataclass(frozen=True)
+class SchedulerSpec:
+    """One scheduler of one library: everything lrlab needs to build, explain and draw it."""
+
+    name: str  # the torch class name or the transformers function name
+    library: Library
+    title: str  # one line shown in pickers
+    summary: str  # a sentence or two on what it does and when to use it
+    params: tuple[ParamSpec, ...]
+    build: Builder
+    formula: str  # LaTeX, piecewise where needed
+    legend: tuple[tuple[str, str], ...]  # (LaTeX symbol, meaning) pairs
+    closed_form: ClosedForm | None = None
+    closed_momentum: ClosedForm | None = None  # momentum / beta1 where the scheduler cycles it
+    rules: tuple[Rule, ...] = ()
+    aliases: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # where the library differs from the textbook formula
+    cycles_momentum: Callable[[Mapping[str, Any]], bool] | None = None
+    needs_metric: bool = False  # stepped with ``scheduler.step(metric)``
+    base_lr_param: str | None = None  # a param that *is* the curve's base lr (CyclicLR's base_lr)
+    reference: str = ""  # URL of the library's documentation
+
+    @property
+    def qualified_name(self) -> str:
+        module = "torch.optim.lr_scheduler" if self.library == "torch" else "transformers"
+        return f"{module}.{self.name}"
+
+    def param(self, name: str) -> ParamSpec:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    def defaults(self, steps: int) -> dict[str, Any]:
+        return {p.name: p.default_for(steps) for p in self.params if p.name != self.base_lr_param}
+
+    def validate(self, params: Mapping[str, Any], ctx: RunContext) -> dict[str, Any]:
+        """Complete ``params`` with defaults, coerce each, apply the cross-parameter rules.
+
+        Raises :class:`LrlabError` naming the first offending parameter. Unknown names are errors
+        too (a typo must not silently fall back to a default).
+        """
+        known = {p.name for p in self.params if p.name != self.base_lr_param}
+        unknown = sorted(set(params) - known)
+        if unknown:
+            allowed = ", ".join(sorted(known)) or "none"
+            raise LrlabError(
+                f"Unknown parameter {unknown[0]!r} for {self.name}: allowed are {allowed}",
+                field=unknown[0],
+            )
+        values: dict[str, Any] = {}
+        for p in self.params:
+            if p.name == self.base_lr_param:
+                continue
+            raw = params[p.name] if p.name in params else p.default_for(ctx.steps)
+            values[p.name] = p.coerce(raw, ctx.steps)
+        for rule in self.rules:
+            rule(values, ctx)
+        return values
+
+
+def validate_run(steps: Any, base_lr: Any, steps_per_epoch: Any, group_lrs: Any = ()) -> None:
+    """Check the run-level inputs every curve has, with the same named messages as parameters."""
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 1 <= steps <= MAX_STEPS:
+        raise invalid("steps", steps, f"must be an integer in [1, {MAX_STEPS}]")
+    if (
+        isinstance(steps_per_epoch, bool)
+        or not isinstance(steps_per_epoch, (int, np.integer))
+        or not 1 <= steps_per_epoch <= MAX_STEPS
+    ):
+        raise invalid("steps_per_epoch", steps_per_epoch, f"must be an integer in [1, {MAX_STEPS}]")
+    for name, lr in [("base_lr", base_lr)] + [(f"lr_{i + 1}", v) for i, v in enumerate(group_lrs)]:
+        if (
+            isinstance(lr, bool)
+            or not isinstance(lr, (int, float, np.integer, np.floating))
+            or not math.isfinite(lr)
+            or not 0 < lr <= 1e3
+        ):
+            raise invalid(name, lr, "must be a number in (0, 1000]")
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    """One configured schedule: the unit that flows through URL, compare list, export and cache.
+
+    Frozen and hashable: ``params`` is stored as a sorted tuple of ``(name, value)`` pairs with
+    lists turned into tuples. :meth:`to_dict` / :meth:`from_dict` give its JSON form.
+    """
+
+    scheduler: str
+    params: tuple[tuple[str, Any], ...] = ()
+    base_lr: float = 0.1
+    steps: int = 1000
+    steps_per_epoch: int = 1
+    optimizer: Literal["sgd", "adam"] = "sgd"
+    group_lrs: tuple[float, ...] = ()  # initial lrs of extra param groups (group 1, 2, …)
+
+    @classmethod
+    def make(cls, scheduler: str, params: Mapping[str, Any] | None = None, **run: Any) -> ScheduleConfig:
+        frozen = tuple(sorted((k, _freeze(v)) for k, v in (params or {}).items()))
+        if "group_lrs" in run:
+            run["group_lrs"] = tuple(run["group_lrs"])
+        return cls(scheduler=scheduler, params=frozen, **run)
+
+    @property
+    def params_dict(self) -> dict[str, Any]:
+        return {k: _thaw(v) for k, v in self.params}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scheduler": self.scheduler,
+            "params": self.params_dict,
+            "base_lr": self.base_lr,
+            "steps": self.steps,
+            "steps_per_epoch": self.steps_per_epoch,
+            "optimizer": self.optimizer,
+            "group_lrs": list(self.group_lrs),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ScheduleConfig:
+        if not isinstance(data, Mapping):
+            raise LrlabError("A schedule config must be a mapping of fields", field=None)
+        allowed = {"scheduler", "params", "base_lr", "steps", "steps_per_epoch", "optimizer", "group_lrs"}
+        unknown = sorted(set(data) - allowed)
+        if unknown:
+            raise LrlabError(
+                f"Unknown config field {unknown[0]!r}: allowed are {', '.join(sorted(allowed))}", field=unknown[0]
+            )
+        if not isinstance(data.get("scheduler"), str):
+            raise invalid("scheduler", data.get("scheduler"), "must be a scheduler name")
+        params = data.get("params", {})
+        if not isinstance(params, Mapping):
+            raise invalid("params", params, "must be a mapping of parameter names to values")
+        run = {k: data[k] for k in ("base_lr", "steps", "steps_per_epoch", "optimizer", "group_lrs") if k in data}
+        if "optimizer" in run and run["optimizer"] not in ("sgd", "adam"):
+            raise invalid("optimizer", run["optimizer"], "must be 'sgd' or 'adam'")
+        if "group_lrs" in run and not isinstance(run["group_lrs"], (list, tuple)):
+            raise invalid("group_lrs", run["group_lrs"], "must be a list of learning rates")
+        return cls.make(data["scheduler"], params, **run)
+
+
+def _freeze(value: Any) -> Any:
+    return tuple(_freeze(v) for v in value) if isinstance(value, (list, tuple)) else value
+
+
+def _thaw(value: Any) -> Any:
+    return [_thaw(v) for v in value] if isinstance(value, tuple) else value
+
+
+__all__ = [
+    "MAX_STEPS",
+    "LrlabError",
+    "ParamSpec",
+    "RunContext",
+    "ScheduleConfig",
+    "SchedulerSpec",
+    "invalid",
+    "validate_run",
+]
