@@ -1,0 +1,129 @@
+"""Command line: ``python -m lrlab list | info NAME | curve NAME --steps N ...``.
+
+Bad input prints one line on stderr and exits with status 2; nothing else is printed then.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from lrlab.specs import LrlabError
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """``key=value`` with the value read as a JSON literal (``[5, 15]``, ``0.5``, ``null``, ``true``);
+    anything that is not JSON is taken as a plain string (``mode=triangular2``)."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise LrlabError(f"Invalid --set ({text!r}): expected key=value, e.g. --set gamma=0.5", field="--set")
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = raw
+    return key, value
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2 (argparse would print the usage too)
+        raise LrlabError(f"lrlab: {message} (see python -m lrlab --help)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="python -m lrlab", description="Learning-rate schedules from the real torch/transformers objects."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    listing = sub.add_parser("list", help="list every scheduler lrlab knows")
+    listing.add_argument("--format", choices=("text", "json"), default="text")
+    info = sub.add_parser("info", help="parameters, defaults and formula of one scheduler")
+    info.add_argument("name")
+    info.add_argument("--steps", type=int, default=1000, help="run length used for step-relative defaults")
+    crv = sub.add_parser("curve", help="print the curve the real scheduler produces")
+    crv.add_argument("name", help="torch class name, transformers function name or alias (e.g. cosine)")
+    crv.add_argument("--steps", type=int, required=True, help="number of optimizer steps (rows)")
+    crv.add_argument("--base-lr", type=float, default=0.1, help="the optimizer's lr (CyclicLR: its base_lr)")
+    crv.add_argument("--steps-per-epoch", type=int, default=1, help="for the epoch column")
+    crv.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd")
+    crv.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="a scheduler parameter (JSON value)"
+    )
+    crv.add_argument("--format", choices=("csv", "json"), default="csv")
+    return parser
+
+
+def _list(fmt: str) -> str:
+    from lrlab.schedulers import SCHEDULERS
+
+    if fmt == "json":
+        rows = [
+            {"name": s.name, "library": s.library, "aliases": list(s.aliases), "title": s.title}
+            for s in SCHEDULERS.values()
+        ]
+        return json.dumps(rows, indent=2)
+    width = max(len(name) for name in SCHEDULERS)
+    lines = []
+    for spec in SCHEDULERS.values():
+        alias = f"  (alias: {', '.join(spec.aliases)})" if spec.aliases else ""
+        lines.append(f"{spec.name:<{width}}  {spec.library:<12}  {spec.title}{alias}")
+    return "\n".join(lines)
+
+
+def _info(name: str, steps: int) -> str:
+    from lrlab.schedulers import get_spec
+
+    spec = get_spec(name)
+    lines = [f"{spec.qualified_name}: {spec.title}", spec.summary, "", "parameters:"]
+    for p in spec.params:
+        shown = "the run's base lr" if p.name == spec.base_lr_param else json.dumps(p.default_for(steps))
+        lines.append(f"  {p.name} = {shown}  — {p.help} ({p.allowed_text(steps)})")
+    if not spec.params:
+        lines.append("  (none)")
+    lines += ["", "formula (LaTeX):", f"  {spec.formula}"]
+    if spec.notes:
+        lines += ["", "library vs textbook:"] + [f"  - {n}" for n in spec.notes]
+    lines += ["", f"docs: {spec.reference}"]
+    return "\n".join(lines)
+
+
+def _curve(args: argparse.Namespace) -> str:
+    from lrlab.simulate import curve
+
+    params = dict(parse_assignment(item) for item in args.set)
+    if "base_lr" in params:
+        raise LrlabError("Invalid --set base_lr: pass the base lr as --base-lr", field="base_lr")
+    frame = curve(
+        args.name,
+        steps=args.steps,
+        base_lr=args.base_lr,
+        steps_per_epoch=args.steps_per_epoch,
+        optimizer=args.optimizer,
+        **params,
+    )
+    if args.format == "json":
+        return frame.to_json(orient="records", double_precision=15)
+    return frame.to_csv(index=False).rstrip("\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+        if args.command == "list":
+            out = _list(args.format)
+        elif args.command == "info":
+            out = _info(args.name, args.steps)
+        else:
+            out = _curve(args)
+    except LrlabError as exc:
+        print(f"error: {exc}".replace("\n", " "), file=sys.stderr)
+        return 2
+    print(out)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
