@@ -1,0 +1,22 @@
+"""lrlab's Streamlit entry point: page config, navigation over pages/, the shared sidebar."""
+
+import streamlit as st
+
+st.set_page_config(page_title="lrlab — learning-rate schedules", page_icon="📉", layout="wide")
+
+PAGES = [
+    st.Page("pages/playground.py", title="Playground", icon="📈", default=True),
+    st.Page("pages/reference.py", title="Scheduler reference", icon="📚", url_path="reference"),
+]
+
+page = st.navigation(PAGES)
+
+with st.sidebar:
+    from importlib.metadata import version
+
+    st.caption(
+        "Every curve is produced by the real library object, stepped. "
+        f"torch {version('torch')} · transformers {version('transformers')}"
+    )
+
+page.run()

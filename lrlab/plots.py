@@ -1,0 +1,119 @@
+"""Plotly figures of curves. Pure functions: a :class:`~lrlab.simulate.Curve` in, a figure out.
+
+Charts never carry more points than a screen can show: long curves are decimated with
+tsdownsample's MinMaxLTTB, which keeps every bucket's minimum and maximum (plain striding would
+alias a fast cyclic schedule into a false pattern). Every point drawn is an exact value of the curve.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+from tsdownsample import MinMaxLTTBDownsampler
+
+from lrlab.simulate import Curve
+
+#: Points per trace above which a curve is decimated.
+MAX_POINTS = 4000
+
+LIBRARY_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
+CLOSED_COLOR = "#111111"
+HOVER = "step %{x}<br>epoch %{customdata:.4g}<br>lr %{y:.6g}<extra>%{fullData.name}</extra>"
+
+
+def decimate(x: np.ndarray, y: np.ndarray, n_out: int = MAX_POINTS) -> np.ndarray:
+    """Indices of at most ~``n_out`` points of (x, y) that keep the per-bucket min/max envelope.
+
+    Non-finite values (a curve that stopped) are dropped first; x must be increasing.
+    """
+    idx = np.flatnonzero(np.isfinite(y))
+    if idx.size <= n_out:
+        return idx
+    picked = MinMaxLTTBDownsampler().downsample(
+        np.ascontiguousarray(x[idx], dtype=np.float64), np.ascontiguousarray(y[idx], dtype=np.float64), n_out=n_out
+    )
+    return idx[np.asarray(picked, dtype=np.int64)]
+
+
+def _trace(x: np.ndarray, y: np.ndarray, epoch: np.ndarray, **kwargs) -> go.Scatter:
+    keep = decimate(x, y)
+    return go.Scatter(x=x[keep], y=y[keep], customdata=epoch[keep], mode="lines", hovertemplate=HOVER, **kwargs)
+
+
+def lr_figure(curve: Curve, *, log_y: bool = False, show_closed: bool = True, height: int = 460) -> go.Figure:
+    """The library curve (solid, one per param group), the closed form over it (dashed), the
+    momentum below it where the scheduler cycles it, and the metric where it drives the lr."""
+    frame = curve.frame
+    x = frame["step"].to_numpy()
+    epoch = frame["epoch"].to_numpy()
+    momentum = curve.momentum_column
+    rows = 2 if momentum else 1
+    fig = make_subplots(
+        rows=rows,
+        cols=1,
+        shared_xaxes=True,
+        row_heights=[0.72, 0.28] if rows == 2 else [1.0],
+        vertical_spacing=0.06,
+        specs=[[{"secondary_y": curve.spec.needs_metric}]] + ([[{}]] if rows == 2 else []),
+    )
+    many = len(curve.lr_columns) > 1
+    for g, column in enumerate(curve.lr_columns):
+        name = f"library · group {g}" if many else "library"
+        color = LIBRARY_COLORS[g % len(LIBRARY_COLORS)]
+        fig.add_trace(
+            _trace(x, frame[column].to_numpy(), epoch, name=name, line={"color": color, "width": 3}),
+            row=1,
+            col=1,
+        )
+        if show_closed and curve.closed is not None:
+            fig.add_trace(
+                _trace(
+                    x,
+                    curve.closed[column].to_numpy(),
+                    epoch,
+                    name=f"closed form · group {g}" if many else "closed form",
+                    line={"color": CLOSED_COLOR, "width": 1.5, "dash": "dash"},
+                ),
+                row=1,
+                col=1,
+            )
+    if curve.spec.needs_metric:
+        fig.add_trace(
+            _trace(x, frame["metric"].to_numpy(), epoch, name="metric", line={"color": "#999999", "width": 1}, opacity=0.8),
+            row=1,
+            col=1,
+            secondary_y=True,
+        )
+        fig.update_yaxes(title_text="metric", secondary_y=True, row=1, col=1, showgrid=False)
+    if momentum:
+        fig.add_trace(
+            _trace(x, frame[momentum].to_numpy(), epoch, name=momentum, line={"color": "#2ca02c", "width": 2}),
+            row=2,
+            col=1,
+        )
+        fig.update_yaxes(title_text=momentum, row=2, col=1)
+    if curve.stopped_at is not None:
+        fig.add_vline(
+            x=curve.stopped_at, line={"color": "#d62728", "dash": "dot"}, annotation_text="library stops", row=1, col=1
+        )
+    if curve.first_diff_step is not None:
+        fig.add_vline(
+            x=curve.first_diff_step,
+            line={"color": "#ff7f0e", "dash": "dot"},
+            annotation_text="closed form differs",
+            annotation_position="bottom right",
+            row=1,
+            col=1,
+        )
+    fig.update_yaxes(title_text="learning rate", type="log" if log_y else "linear", exponentformat="e", row=1, col=1,
+                     secondary_y=False)
+    fig.update_xaxes(title_text="optimizer step", row=rows, col=1)
+    fig.update_layout(
+        height=height,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        hovermode="x unified",
+        uirevision=curve.spec.name,  # keep the user's zoom while sliders move
+    )
+    return fig

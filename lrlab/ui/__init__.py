@@ -1,0 +1,1 @@
+"""Streamlit helpers: the only package code that imports streamlit."""

@@ -1,0 +1,169 @@
+"""Streamlit inputs generated from :class:`~lrlab.specs.ParamSpec` records.
+
+One function, :func:`render_params`, turns a spec into widgets. Keys are ``<prefix>.<scheduler>.<param>``
+so each page and each scheduler keeps its own values; defaults go through
+``st.session_state.setdefault`` (never ``value=`` together with a key).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import streamlit as st
+
+from lrlab.specs import ParamSpec, SchedulerSpec
+
+MANTISSAS = (1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0)
+
+
+def log_grid(low: float, high: float, *, include: tuple[float, ...] = ()) -> list[float]:
+    """Values 1, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8 × 10^k within [low, high] (0 first if low is 0),
+    plus the values in ``include``, sorted — the options of a log-scale slider."""
+    lo = max(low, 1e-8)
+    values = {
+        float(f"{m * 10.0**k:.6g}")
+        for k in range(math.floor(math.log10(lo)), math.ceil(math.log10(high)) + 1)
+        for m in MANTISSAS
+        if lo <= m * 10.0**k <= high
+    }
+    if low <= 0:
+        values.add(0.0)
+    values.update(float(v) for v in include if v is not None and low <= v <= high)
+    return sorted(values)
+
+
+def fmt_number(value: Any) -> str:
+    """Short, exact-enough display of a parameter value."""
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def scheduler_label(name: str) -> str:
+    """``torch · StepLR — decay by γ every step_size steps``: how a picker shows a scheduler.
+
+    Widgets' format functions live here, not in page scripts: session state must stay picklable.
+    """
+    from lrlab.schedulers import SCHEDULERS
+
+    spec = SCHEDULERS[name]
+    return f"{spec.library} · {spec.title}"
+
+
+OPTIMIZER_LABELS = {"sgd": "SGD (momentum)", "adam": "Adam (beta1)"}
+
+
+def optimizer_label(kind: str) -> str:
+    return OPTIMIZER_LABELS[kind]
+
+
+def key_for(prefix: str, spec: SchedulerSpec, param: ParamSpec) -> str:
+    return f"{prefix}.{spec.name}.{param.name}"
+
+
+def reset_params(prefix: str, spec: SchedulerSpec) -> None:
+    """Forget the stored values of a scheduler's widgets so they come back with their defaults."""
+    for param in spec.params:
+        for suffix in ("", ".text"):
+            st.session_state.pop(key_for(prefix, spec, param) + suffix, None)
+
+
+def render_params(spec: SchedulerSpec, key_prefix: str, steps: int) -> dict[str, Any]:
+    """Draw one input per parameter and return ``{name: value}`` (values not yet validated)."""
+    values: dict[str, Any] = {}
+    for param in spec.params:
+        if param.name == spec.base_lr_param:
+            continue
+        values[param.name] = _render(param, key_for(key_prefix, spec, param), steps)
+    return values
+
+
+def _render(p: ParamSpec, key: str, steps: int) -> Any:
+    default = p.default_for(steps)
+    label = p.name
+    help_text = f"{p.help} Allowed: {p.allowed_text(steps)}. Default: {fmt_number(default)}."
+    if p.kind == "bool":
+        st.session_state.setdefault(key, bool(default))
+        return st.toggle(label, key=key, help=help_text)
+    if p.kind == "choice":
+        st.session_state.setdefault(key, default)
+        return st.selectbox(label, p.choices, key=key, help=help_text)
+    if p.kind == "expr":
+        st.session_state.setdefault(key, default)
+        return st.text_input(label, key=key, help=help_text, max_chars=500)
+    if p.kind == "int_list":
+        return _int_list(p, key, default, help_text)
+    low, high = p.bounds_for(steps)
+    if p.optional:
+        st.session_state.setdefault(key, default)
+        return st.number_input(
+            label,
+            min_value=low,
+            max_value=high,
+            step=1 if p.kind == "int" else None,
+            format=None if p.kind == "int" else "%g",
+            key=key,
+            help=help_text + " Leave empty for the library's default.",
+            placeholder="library default",
+        )
+    st.session_state.setdefault(key, default)
+    current = st.session_state[key]
+    if p.kind == "int":
+        if callable(p.default) or callable(p.high):
+            # a size that follows the run length: a slider over [low, 2 × steps] (past the run too,
+            # to show what happens when a schedule is sized longer or shorter than the run)
+            top = int(max(2 * steps, default, current if isinstance(current, int) else 0, (low or 0) + 1))
+            return st.slider(label, min_value=int(low or 0), max_value=top, key=key, help=help_text)
+        return st.number_input(label, min_value=int(low), max_value=int(high), step=1, key=key, help=help_text)
+    if p.log:
+        options = log_grid(low, high, include=(default, current))
+        return st.select_slider(label, options=options, key=key, help=help_text, format_func=fmt_number)
+    if low is not None and high is not None and high - low <= 10:
+        lo = float(low) if not p.low_open else float(low) + _step(low, high)
+        hi = float(high) if not p.high_open else float(high) - _step(low, high)
+        if isinstance(current, (int, float)) and not lo <= current <= hi:
+            st.session_state[key] = float(min(max(current, lo), hi))
+        elif isinstance(current, int):
+            st.session_state[key] = float(current)
+        return st.slider(label, min_value=lo, max_value=hi, step=_step(low, high), key=key, help=help_text, format="%.4g")
+    return st.number_input(label, min_value=low, max_value=high, key=key, help=help_text, format="%g")
+
+
+def _step(low: float, high: float) -> float:
+    span = high - low
+    return 0.001 if span <= 2 else 0.01
+
+
+def _int_list(p: ParamSpec, key: str, default: Any, help_text: str) -> Any:
+    """A list of integers typed as ``5, 15`` (or JSON). Returns the list, or the raw text when it
+    does not parse so that validation names the parameter and shows the value."""
+    text_key = key + ".text"
+    st.session_state.setdefault(text_key, ", ".join(str(v) for v in default))
+    text = st.text_input(p.name, key=text_key, help=help_text + " Comma-separated, e.g. 5, 15.")
+    cleaned = text.strip().strip("[]")
+    if not cleaned:
+        return []
+    try:
+        parsed = json.loads(f"[{cleaned}]")
+    except ValueError:
+        return text
+    return [int(v) if isinstance(v, float) and v.is_integer() else v for v in parsed]
+
+
+def legend_rows(spec: SchedulerSpec, params: dict[str, Any], base_lr: float) -> list[dict[str, str]]:
+    """The formula's symbol legend with the current value of each parameter where it has one."""
+    symbols = {p.symbol: p.name for p in spec.params if p.symbol}
+    rows = []
+    for symbol, meaning in spec.legend:
+        name = symbols.get(symbol)
+        if name == spec.base_lr_param:
+            value = base_lr
+        else:
+            value = params.get(name) if name else (base_lr if symbol in (r"\eta_0", r"\eta_{\text{base}}") else None)
+        rows.append({"symbol": f"${symbol}$", "meaning": meaning, "value": fmt_number(value) if value is not None else ""})
+    return rows
+

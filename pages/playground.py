@@ -1,0 +1,143 @@
+"""Playground: pick a scheduler, set its parameters, see the real library's curve and its formula."""
+
+import json
+
+import streamlit as st
+
+from lrlab import SCHEDULERS, LrlabError, ScheduleConfig, summary
+from lrlab.plots import lr_figure
+from lrlab.ui.cache import cached_curve
+from lrlab.ui.widgets import (
+    fmt_number,
+    legend_rows,
+    log_grid,
+    optimizer_label,
+    render_params,
+    reset_params,
+    scheduler_label,
+)
+
+P = "pg"
+MAX_APP_STEPS = 100_000
+
+st.title("Playground")
+st.caption(
+    "Pick a scheduler and move its settings. The solid line is what the real `torch` / `transformers` object "
+    "produces when stepped; the dashed line is the closed-form formula drawn over it."
+)
+
+st.session_state.setdefault(f"{P}.scheduler", "CosineAnnealingLR")
+st.session_state.setdefault(f"{P}.steps", 1000)
+st.session_state.setdefault(f"{P}.base_lr", 0.1)
+st.session_state.setdefault(f"{P}.steps_per_epoch", 100)
+st.session_state.setdefault(f"{P}.optimizer", "sgd")
+
+top = st.columns([4, 1.2, 1.6, 1.2])
+name = top[0].selectbox(
+    "Scheduler",
+    list(SCHEDULERS),
+    key=f"{P}.scheduler",
+    format_func=scheduler_label,
+    help="Every scheduler of torch.optim.lr_scheduler and transformers.optimization.",
+)
+spec = SCHEDULERS[name]
+steps = top[1].number_input(
+    "Steps", min_value=1, max_value=MAX_APP_STEPS, step=100, key=f"{P}.steps", help="Optimizer steps to simulate."
+)
+base_label = "Base LR" if spec.base_lr_param is None else f"Base LR (= {spec.name}'s {spec.base_lr_param})"
+base_lr = top[2].select_slider(
+    base_label,
+    options=log_grid(1e-6, 10.0, include=(st.session_state[f"{P}.base_lr"],)),
+    key=f"{P}.base_lr",
+    format_func=fmt_number,
+    help="The optimizer's lr (each group's initial lr).",
+)
+steps_per_epoch = top[3].number_input(
+    "Steps per epoch", min_value=1, max_value=MAX_APP_STEPS, key=f"{P}.steps_per_epoch", help="For the epoch shown on hover."
+)
+st.markdown(f"{spec.summary} [{spec.library} docs]({spec.reference})")
+
+left, right = st.columns([1, 2.4], gap="large")
+with left:
+    st.subheader("Parameters")
+    values = render_params(spec, P, int(steps))
+    optimizer = "sgd"
+    if spec.cycles_momentum is not None:
+        optimizer = st.radio(
+            "Optimizer",
+            ["sgd", "adam"],
+            key=f"{P}.optimizer",
+            format_func=optimizer_label,
+            horizontal=True,
+            help="Which optimizer's momentum the scheduler cycles: SGD's momentum or Adam's beta1.",
+        )
+    st.button("Reset to defaults", on_click=reset_params, args=(P, spec), key=f"{P}.reset")
+    if spec.name == "OneCycleLR":
+        st.caption("OneCycleLR ignores the base LR: it starts at max_lr / div_factor.")
+
+config = ScheduleConfig.make(
+    name, values, steps=int(steps), base_lr=float(base_lr), steps_per_epoch=int(steps_per_epoch), optimizer=optimizer
+)
+error = None
+try:
+    curve = cached_curve(config)
+    st.session_state[f"{P}.last_good"] = config.to_json()
+except LrlabError as exc:
+    error = exc
+    last = st.session_state.get(f"{P}.last_good")
+    curve = cached_curve(ScheduleConfig.from_dict(json.loads(last))) if last else None
+
+if error is not None:
+    with left:
+        st.error(str(error), icon="⚠️")
+
+with right:
+    if curve is None:
+        st.info("Fix the settings on the left to see a curve.")
+        st.stop()
+    if error is not None:
+        st.info(f"Showing the last valid settings ({curve.spec.name}) until the error is fixed.")
+    log_y = st.toggle("Log-scale y axis", key=f"{P}.log_y", help="Steps where the lr is 0 are not drawn on a log axis.")
+    st.plotly_chart(lr_figure(curve, log_y=log_y), width="stretch", key=f"{P}.chart")
+
+    figures = summary(curve.frame)
+    cols = st.columns(4)
+    cols[0].metric("LR at step 0", fmt_number(figures["first"]))
+    cols[1].metric("Peak LR", fmt_number(figures["peak"]), help=f"reached first at step {figures['peak_step']}")
+    cols[2].metric("Final LR", fmt_number(figures["final"]), help=f"at step {curve.config.steps - 1}")
+    cols[3].metric("Min LR", fmt_number(figures["min"]), help=f"reached first at step {figures['min_step']}")
+    st.caption(f"Peak at step {figures['peak_step']} · min at step {figures['min_step']}")
+
+    if curve.closed is None:
+        st.info("No closed form: this schedule reacts to the metric, so only the library's curve is drawn.")
+    elif curve.first_diff_step is None:
+        st.success(
+            f"The closed form matches the library on every step (max relative difference {curve.max_rel_diff:.1e}).",
+            icon="✅",
+        )
+    else:
+        st.warning(
+            f"The closed form and the library differ from step {curve.first_diff_step} on "
+            f"(max relative difference {curve.max_rel_diff:.3g}). The solid line is what your training would see.",
+            icon="🔍",
+        )
+    for note in curve.notes:
+        st.warning(note)
+
+st.divider()
+form_col, note_col = st.columns([1.6, 1], gap="large")
+with form_col:
+    st.subheader("Formula")
+    st.latex(curve.spec.formula)
+    rows = legend_rows(curve.spec, curve.params, curve.config.base_lr)
+    if rows:
+        st.markdown(
+            "| symbol | meaning | value |\n|---|---|---|\n"
+            + "\n".join(f"| {r['symbol']} | {r['meaning']} | {r['value']} |" for r in rows)
+        )
+with note_col:
+    st.subheader("Library vs textbook")
+    if curve.spec.notes:
+        st.markdown("\n".join(f"- {n}" for n in curve.spec.notes))
+    else:
+        st.markdown("The library follows the textbook formula exactly.")

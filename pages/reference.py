@@ -1,0 +1,34 @@
+"""Scheduler reference: every scheduler in the registry with its formula, parameters and quirks."""
+
+import streamlit as st
+
+from lrlab import SCHEDULERS
+from lrlab.ui.widgets import fmt_number
+
+st.title("Scheduler reference")
+st.caption("Everything lrlab knows about each scheduler: the same specs drive the Playground's inputs, validation and formulas.")
+
+library = st.segmented_control("Library", ["torch", "transformers"], default="torch", key="ref.library") or "torch"
+query = st.text_input("Filter", key="ref.filter", placeholder="e.g. cosine, warmup, plateau").strip().lower()
+
+for spec in SCHEDULERS.values():
+    if spec.library != library:
+        continue
+    text = f"{spec.name} {spec.title} {spec.summary} {' '.join(spec.aliases)}".lower()
+    if query and query not in text:
+        continue
+    with st.expander(spec.title):
+        st.markdown(f"`{spec.qualified_name}` — {spec.summary}")
+        if spec.aliases:
+            st.markdown("Also known as: " + ", ".join(f"`{a}`" for a in spec.aliases))
+        st.latex(spec.formula)
+        rows = [
+            f"| `{p.name}` | {'the run base lr' if p.name == spec.base_lr_param else fmt_number(p.default_for(1000))} "
+            f"| {p.help} | {p.allowed_text(1000)} |"
+            for p in spec.params
+        ]
+        if rows:
+            st.markdown("| parameter | default (1000 steps) | meaning | allowed |\n|---|---|---|---|\n" + "\n".join(rows))
+        for note in spec.notes:
+            st.markdown(f"- {note}")
+        st.markdown(f"[Documentation]({spec.reference})")
