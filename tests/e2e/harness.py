@@ -1,0 +1,250 @@
+"""Browser-test harness: a real Streamlit server and Debian's Chromium driven by Playwright.
+
+Used by tests/e2e/conftest.py and by bench/screenshot.py; imports neither pytest nor streamlit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+#: Debian's Chromium (`apt-get install -y chromium`); never a browser downloaded by `playwright install`.
+CHROMIUM = os.environ.get("LRLAB_CHROMIUM", "/usr/bin/chromium")
+
+#: Launch flags verified on these machines: root needs --no-sandbox, and without the
+#: background-networking flags Chromium keeps dialling out into a closed network.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+SERVER_START_TIMEOUT_S = 60.0
+
+
+class HarnessError(RuntimeError):
+    """The server or the browser could not be brought up; the message says why."""
+
+
+def chromium_problem() -> str | None:
+    """None if the browser is usable, else a message that tells how to get it."""
+    if os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK):
+        return None
+    return (
+        f"Chromium not found at {CHROMIUM}. The browser tests need Debian's Chromium: "
+        "run `apt-get update && apt-get install -y chromium` (as root; .ci/run does this), "
+        "or point LRLAB_CHROMIUM at a Chromium binary. Do not run `playwright install`."
+    )
+
+
+def launch_args() -> dict[str, Any]:
+    """Keyword arguments for `playwright.chromium.launch(...)`."""
+    problem = chromium_problem()
+    if problem:
+        raise HarnessError(problem)
+    return {"executable_path": CHROMIUM, "headless": True, "args": list(CHROMIUM_ARGS)}
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _health(url: str) -> str | None:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+            return resp.read().decode("utf-8", "replace").strip()
+    except (urllib.error.URLError, OSError):
+        return None
+
+
+@contextlib.contextmanager
+def streamlit_server(
+    app: str = "app.py", *, root: Path = REPO_ROOT, timeout: float = SERVER_START_TIMEOUT_S
+) -> Iterator[str]:
+    """Start `streamlit run app` on a free loopback port; yield its base URL; stop it.
+
+    Waits until GET /_stcore/health answers "ok". On failure the server's own output is in the
+    exception message.
+    """
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", app,
+        "--server.headless=true",
+        "--server.address=127.0.0.1",
+        f"--server.port={port}",
+        "--browser.gatherUsageStats=false",
+        "--server.fileWatcherType=none",
+    ]  # fmt: skip
+    env = dict(os.environ, PYTHONUNBUFFERED="1", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    log = tempfile.TemporaryFile(mode="w+b")
+    proc = subprocess.Popen(
+        cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+    def output() -> str:
+        log.flush()
+        log.seek(0)
+        return log.read().decode("utf-8", "replace")[-6000:]
+
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise HarnessError(
+                    f"streamlit exited with code {proc.returncode} before answering on {url}.\n"
+                    f"command: {' '.join(cmd)}\n--- server output ---\n{output()}"
+                )
+            if _health(url) == "ok":
+                break
+            if time.monotonic() > deadline:
+                raise HarnessError(
+                    f"streamlit did not answer 'ok' on {url}/_stcore/health within {timeout:.0f} s.\n"
+                    f"command: {' '.join(cmd)}\n--- server output ---\n{output()}"
+                )
+            time.sleep(0.2)
+        yield url
+    finally:
+        _stop(proc)
+        log.close()
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+# --------------------------------------------------------------------------------------------
+# Page helpers (Playwright sync API; `page` is a playwright.sync_api.Page)
+
+APP = "[data-testid='stApp']"
+CONNECTED = f"{APP}[data-test-connection-state='CONNECTED']"
+SCRIPT_DONE = f"{APP}[data-test-script-state='notRunning']"
+EXCEPTION = "[data-testid='stException']"
+PLOT = ".js-plotly-plot"
+
+
+def wait_for_app(page: Any, timeout_ms: float = 30_000) -> None:
+    """Wait until the websocket is connected and the script run has finished."""
+    page.wait_for_selector(CONNECTED, state="attached", timeout=timeout_ms)
+    page.wait_for_selector(SCRIPT_DONE, state="attached", timeout=timeout_ms)
+
+
+def wait_for_chart(page: Any, timeout_ms: float = 30_000) -> None:
+    """Wait until the script finished and the first (non-stale) Plotly chart holds data."""
+    wait_for_app(page, timeout_ms)
+    page.wait_for_function(
+        f"() => {{ const t = ({_TRACES_JS})(); return t !== null && t.length > 0; }}", timeout=timeout_ms
+    )
+
+
+# Reads the data of the first Plotly chart that is not a stale leftover of the previous run.
+# Plotly 7 may ship arrays as {dtype, bdata}; typed arrays and such specs are both decoded.
+_TRACES_JS = """
+() => {
+  const plots = [...document.querySelectorAll('.js-plotly-plot')]
+      .filter(el => !el.closest('[data-stale="true"]'));
+  if (!plots.length || !Array.isArray(plots[0].data)) return null;
+  const types = {f8: Float64Array, f4: Float32Array, i1: Int8Array, u1: Uint8Array,
+                 u1c: Uint8ClampedArray, i2: Int16Array, u2: Uint16Array, i4: Int32Array,
+                 u4: Uint32Array};
+  const arr = v => {
+    if (v === undefined || v === null) return null;
+    if (Array.isArray(v) || ArrayBuffer.isView(v)) return Array.from(v);
+    if (typeof v === 'object' && typeof v.bdata === 'string') {
+      const bin = atob(v.bdata);
+      const bytes = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+      const T = types[String(v.dtype).replace(/^[<>|=]/, '')];
+      return T ? Array.from(new T(bytes.buffer)) : null;
+    }
+    return null;
+  };
+  return plots[0].data.map(t => ({
+    name: t.name === undefined ? null : t.name,
+    type: t.type || 'scatter',
+    x: arr(t.x),
+    y: arr(t.y),
+    dash: (t.line && t.line.dash) || null,
+  }));
+}
+"""
+
+
+def plotly_traces(page: Any) -> list[dict[str, Any]] | None:
+    """Traces of the first Plotly chart on the page: [{name, type, x, y, dash}], or None."""
+    return page.evaluate(_TRACES_JS)
+
+
+def trace(page: Any, name: str) -> dict[str, Any] | None:
+    """The trace called `name` in the first chart, or None."""
+    for t in plotly_traces(page) or []:
+        if t["name"] == name:
+            return t
+    return None
+
+
+def wait_until(
+    page: Any, probe: Callable[[], Any], what: str, timeout_ms: float = 15_000, interval_ms: float = 100
+) -> Any:
+    """Call probe() until it returns something truthy (returned); fail with `what` on timeout."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    last: Any = None
+    while True:
+        last = probe()
+        if last:
+            return last
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_ms / 1000:.0f} s waiting for {what}")
+        page.wait_for_timeout(interval_ms)
+
+
+def wait_for_trace(
+    page: Any,
+    name: str,
+    predicate: Callable[[dict[str, Any]], bool],
+    what: str,
+    timeout_ms: float = 15_000,
+) -> dict[str, Any]:
+    """Wait until trace `name` exists and satisfies predicate (e.g. "differs from before")."""
+
+    def probe() -> dict[str, Any] | None:
+        if page.locator(SCRIPT_DONE).count() == 0:
+            return None
+        t = trace(page, name)
+        return t if t is not None and predicate(t) else None
+
+    return wait_until(page, probe, what, timeout_ms)
+
+
+def page_errors_text(page: Any) -> str:
+    """Text of any exception elements on the page (for assertion messages)."""
+    return json.dumps(page.locator(EXCEPTION).all_inner_texts())[:3000]
