@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="lrlab — learning-rate schedules", page_icon="📉", layout="wide")
+st.set_page_config(page_title="lrlab — learning-rate schedules", page_icon=":material/ssid_chart:", layout="wide")
 
 PAGES = [
-    st.Page("pages/playground.py", title="Playground", icon="📈", default=True),
-    st.Page("pages/reference.py", title="Scheduler reference", icon="📚", url_path="reference"),
+    st.Page("pages/playground.py", title="Playground", icon=":material/show_chart:", default=True),
+    st.Page("pages/reference.py", title="Scheduler reference", icon=":material/menu_book:", url_path="reference"),
 ]
 
 page = st.navigation(PAGES)

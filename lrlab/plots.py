@@ -80,7 +80,9 @@ def lr_figure(curve: Curve, *, log_y: bool = False, show_closed: bool = True, he
             )
     if curve.spec.needs_metric:
         fig.add_trace(
-            _trace(x, frame["metric"].to_numpy(), epoch, name="metric", line={"color": "#999999", "width": 1}, opacity=0.8),
+            _trace(
+                x, frame["metric"].to_numpy(), epoch, name="metric", line={"color": "#999999", "width": 1}, opacity=0.8
+            ),
             row=1,
             col=1,
             secondary_y=True,
@@ -106,8 +108,14 @@ def lr_figure(curve: Curve, *, log_y: bool = False, show_closed: bool = True, he
             row=1,
             col=1,
         )
-    fig.update_yaxes(title_text="learning rate", type="log" if log_y else "linear", exponentformat="e", row=1, col=1,
-                     secondary_y=False)
+    fig.update_yaxes(
+        title_text="learning rate",
+        type="log" if log_y else "linear",
+        exponentformat="e",
+        row=1,
+        col=1,
+        secondary_y=False,
+    )
     fig.update_xaxes(title_text="optimizer step", row=rows, col=1)
     fig.update_layout(
         height=height,

@@ -53,7 +53,11 @@ base_lr = top[2].select_slider(
     help="The optimizer's lr (each group's initial lr).",
 )
 steps_per_epoch = top[3].number_input(
-    "Steps per epoch", min_value=1, max_value=MAX_APP_STEPS, key=f"{P}.steps_per_epoch", help="For the epoch shown on hover."
+    "Steps per epoch",
+    min_value=1,
+    max_value=MAX_APP_STEPS,
+    key=f"{P}.steps_per_epoch",
+    help="For the epoch shown on hover.",
 )
 st.markdown(f"{spec.summary} [{spec.library} docs]({spec.reference})")
 
@@ -89,7 +93,7 @@ except LrlabError as exc:
 
 if error is not None:
     with left:
-        st.error(str(error), icon="⚠️")
+        st.error(str(error), icon=":material/error:")
 
 with right:
     if curve is None:
@@ -102,10 +106,10 @@ with right:
 
     figures = summary(curve.frame)
     cols = st.columns(4)
-    cols[0].metric("LR at step 0", fmt_number(figures["first"]))
-    cols[1].metric("Peak LR", fmt_number(figures["peak"]), help=f"reached first at step {figures['peak_step']}")
-    cols[2].metric("Final LR", fmt_number(figures["final"]), help=f"at step {curve.config.steps - 1}")
-    cols[3].metric("Min LR", fmt_number(figures["min"]), help=f"reached first at step {figures['min_step']}")
+    cols[0].metric("LR at step 0", fmt_number(figures["first"], 4))
+    cols[1].metric("Peak LR", fmt_number(figures["peak"], 4), help=f"reached first at step {figures['peak_step']}")
+    cols[2].metric("Final LR", fmt_number(figures["final"], 4), help=f"at step {curve.config.steps - 1}")
+    cols[3].metric("Min LR", fmt_number(figures["min"], 4), help=f"reached first at step {figures['min_step']}")
     st.caption(f"Peak at step {figures['peak_step']} · min at step {figures['min_step']}")
 
     if curve.closed is None:
@@ -113,13 +117,13 @@ with right:
     elif curve.first_diff_step is None:
         st.success(
             f"The closed form matches the library on every step (max relative difference {curve.max_rel_diff:.1e}).",
-            icon="✅",
+            icon=":material/check_circle:",
         )
     else:
         st.warning(
             f"The closed form and the library differ from step {curve.first_diff_step} on "
             f"(max relative difference {curve.max_rel_diff:.3g}). The solid line is what your training would see.",
-            icon="🔍",
+            icon=":material/difference:",
         )
     for note in curve.notes:
         st.warning(note)

@@ -6,7 +6,9 @@ from lrlab import SCHEDULERS
 from lrlab.ui.widgets import fmt_number
 
 st.title("Scheduler reference")
-st.caption("Everything lrlab knows about each scheduler: the same specs drive the Playground's inputs, validation and formulas.")
+st.caption(
+    "Everything lrlab knows about each scheduler: the same specs drive the Playground's inputs, validation and formulas."
+)
 
 library = st.segmented_control("Library", ["torch", "transformers"], default="torch", key="ref.library") or "torch"
 query = st.text_input("Filter", key="ref.filter", placeholder="e.g. cosine, warmup, plateau").strip().lower()
@@ -28,7 +30,9 @@ for spec in SCHEDULERS.values():
             for p in spec.params
         ]
         if rows:
-            st.markdown("| parameter | default (1000 steps) | meaning | allowed |\n|---|---|---|---|\n" + "\n".join(rows))
+            st.markdown(
+                "| parameter | default (1000 steps) | meaning | allowed |\n|---|---|---|---|\n" + "\n".join(rows)
+            )
         for note in spec.notes:
             st.markdown(f"- {note}")
         st.markdown(f"[Documentation]({spec.reference})")

@@ -34,12 +34,12 @@ def log_grid(low: float, high: float, *, include: tuple[float, ...] = ()) -> lis
     return sorted(values)
 
 
-def fmt_number(value: Any) -> str:
+def fmt_number(value: Any, digits: int = 6) -> str:
     """Short, exact-enough display of a parameter value."""
     if value is None:
         return "—"
     if isinstance(value, float):
-        return f"{value:.6g}"
+        return f"{value:.{digits}g}"
     return str(value)
 
 
@@ -129,7 +129,9 @@ def _render(p: ParamSpec, key: str, steps: int) -> Any:
             st.session_state[key] = float(min(max(current, lo), hi))
         elif isinstance(current, int):
             st.session_state[key] = float(current)
-        return st.slider(label, min_value=lo, max_value=hi, step=_step(low, high), key=key, help=help_text, format="%.4g")
+        return st.slider(
+            label, min_value=lo, max_value=hi, step=_step(low, high), key=key, help=help_text, format="%.4g"
+        )
     return st.number_input(label, min_value=low, max_value=high, key=key, help=help_text, format="%g")
 
 
@@ -160,10 +162,11 @@ def legend_rows(spec: SchedulerSpec, params: dict[str, Any], base_lr: float) -> 
     rows = []
     for symbol, meaning in spec.legend:
         name = symbols.get(symbol)
-        if name == spec.base_lr_param:
+        if name is not None and name == spec.base_lr_param:
             value = base_lr
         else:
             value = params.get(name) if name else (base_lr if symbol in (r"\eta_0", r"\eta_{\text{base}}") else None)
-        rows.append({"symbol": f"${symbol}$", "meaning": meaning, "value": fmt_number(value) if value is not None else ""})
+        rows.append(
+            {"symbol": f"${symbol}$", "meaning": meaning, "value": fmt_number(value) if value is not None else ""}
+        )
     return rows
-
