@@ -15,6 +15,8 @@ STAMP_DEV := $(VENV)/.installed-dev
 
 PORT ?= 8501
 PYTEST_ARGS ?=
+# A browser test that fails leaves a screenshot of the page in test-results/.
+E2E_ARGS := --screenshot=only-on-failure --output=test-results
 
 .PHONY: run test test-fast e2e lint install install-dev screenshot clean
 
@@ -22,14 +24,14 @@ run: $(STAMP_APP)
 	$(PY) -m streamlit run app.py --server.port=$(PORT)
 
 test: $(STAMP_DEV)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(E2E_ARGS) $(PYTEST_ARGS)
 
 # Everything but the browser tests, and only the browser tests.
 test-fast: $(STAMP_DEV)
 	$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)
 
 e2e: $(STAMP_DEV)
-	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
+	$(PY) -m pytest tests/e2e $(E2E_ARGS) $(PYTEST_ARGS)
 
 lint: $(STAMP_DEV)
 	$(PY) -m ruff check .
