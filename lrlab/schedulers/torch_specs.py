@@ -522,7 +522,8 @@ COSINE_WARM_RESTARTS = SchedulerSpec(
 
 
 def _sequential_rule(values: P, ctx: RunContext) -> None:
-    if values["warmup_iters"] >= ctx.steps:
+    # a one-step run has no room for the switch whatever the warm-up; its default (1) must still be valid
+    if values["warmup_iters"] >= ctx.steps > 1:
         raise invalid("warmup_iters", values["warmup_iters"], f"must be less than the run length ({ctx.steps} steps)")
 
 
