@@ -88,6 +88,7 @@ def cyclic(
 
     where :math:`s` is the triangle wave with rising part ``step_size_up`` and :math:`g` is 1
     (triangular), :math:`2^{-(c-1)}` for cycle :math:`c` (triangular2) or :math:`\gamma^t` (exp_range).
+    triangular2 is NaN from cycle 1025 on, where torch's ``2.0 ** (c - 1)`` overflows and it refuses to step.
     """
     scale, g = _cyclic_shape(t, step_size_up, step_size_down, mode, gamma)
     return base_lr + (max_lr - base_lr) * scale * g
@@ -120,7 +121,10 @@ def _cyclic_shape(t: Array, up: int, down: int | None, mode: str, gamma: float) 
     if mode == "triangular":
         g = np.ones_like(tf)
     elif mode == "triangular2":
-        g = 1 / (2.0 ** (cycle - 1))
+        # torch computes 2.0 ** (cycle - 1) with Python floats: OverflowError from cycle 1025 on, and
+        # the library curve stops there; so does the closed form (NaN), as OneCycleLR's does past N
+        with np.errstate(over="ignore"):
+            g = np.where(cycle <= 1024, 1 / (2.0 ** (cycle - 1)), np.nan)
     else:  # exp_range scales by iterations
         g = gamma**tf
     return scale, g

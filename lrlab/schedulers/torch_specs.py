@@ -356,7 +356,8 @@ CYCLIC_LR = SchedulerSpec(
         "CyclicLR overwrites the optimizer's lr with base_lr at construction: the optimizer's own lr is ignored.",
         "With cycle_momentum (the default) it also sets momentum, switching it on for a plain SGD with momentum 0.",
         "scale_mode is ignored for the built-in modes (triangular/triangular2 use the cycle, exp_range the step).",
-        "It never ends: cycles continue for as long as you step it.",
+        "It never ends: cycles continue for as long as you step it; except triangular2, where torch's "
+        "2.0 ** (cycle − 1) overflows (OverflowError) in cycle 1025 and the curve stops there.",
     ),
     reference=DOCS.format("CyclicLR"),
 )
