@@ -300,6 +300,7 @@ CYCLIC_LR = SchedulerSpec(
             "Lower lr of the cycle (the curve's base lr).",
             low=0.0,
             high=1e3,
+            low_open=True,  # it is the run's base lr, which must be > 0
             log=True,
             symbol="b",
         ),
