@@ -81,8 +81,9 @@ def _rate(p: P, ctx: RunContext) -> float:
 def _min_lr_rule(values: P, ctx: RunContext) -> None:
     if values["min_lr"] is not None and values["min_lr_rate"] is not None:
         raise LrlabError(
-            f"Invalid min_lr ({values['min_lr']}): set only one of min_lr or min_lr_rate "
-            "(transformers: Only one of min_lr or min_lr_rate should be set)",
+            f"Invalid min_lr ({values['min_lr']}): set only one of min_lr or min_lr_rate (min_lr_rate is "
+            f"{values['min_lr_rate']}, its default unless set: set it to null to use min_lr; "
+            "transformers: Only one of min_lr or min_lr_rate should be set)",
             field="min_lr",
         )
     if values["min_lr"] is None and values["min_lr_rate"] is None:
