@@ -84,7 +84,7 @@ def streamlit_server(
     """Start `streamlit run app` on a free loopback port; yield its base URL; stop it.
 
     Waits until GET /_stcore/health answers "ok". On failure the server's own output is in the
-    exception message.
+    exception message; set LRLAB_SERVER_LOG to a path to keep that output in a file.
     """
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -97,7 +97,9 @@ def streamlit_server(
         "--server.fileWatcherType=none",
     ]  # fmt: skip
     env = dict(os.environ, PYTHONUNBUFFERED="1", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    log = tempfile.TemporaryFile(mode="w+b")
+    # LRLAB_SERVER_LOG=path keeps the server's output after the run (e.g. to look for warnings).
+    keep = os.environ.get("LRLAB_SERVER_LOG")
+    log = open(keep, "w+b") if keep else tempfile.TemporaryFile(mode="w+b")
     proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def output() -> str:
