@@ -155,16 +155,16 @@ def _check(node: ast.AST) -> str | None:
         return f"the name {node.id!r} is not allowed"
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-            shown = node.func.id if isinstance(node.func, ast.Name) else "this"
-            return f"calling {shown!r} is not allowed"
+            # name what is called (`__import__('os').system`), not just the whole call
+            return f"calling {ast.unparse(node.func)!r} is not allowed"
         if node.keywords:
             return "keyword arguments are not allowed"
+        if any(isinstance(a, ast.Starred) for a in node.args):  # before the count: `max(*x)` has "1" argument
+            return "starred arguments are not allowed"
         _, lo, hi = FUNCTIONS[node.func.id]
         if not lo <= len(node.args) <= hi:
             count = f"{lo}" if lo == hi else f"{lo} to {hi}"
             return f"{node.func.id}() takes {count} argument(s), got {len(node.args)}"
-        if any(isinstance(a, ast.Starred) for a in node.args):
-            return "starred arguments are not allowed"
         return None
     if isinstance(node, ast.BinOp):
         return None if type(node.op) in _BINOPS else "this operator is not allowed"
@@ -220,7 +220,13 @@ def _evaluate(node: ast.AST, epoch: np.ndarray) -> np.ndarray:
 
 
 def to_python(expr: Expression) -> str:
-    """The expression as Python source using ``math`` (for exported training code)."""
+    """The expression as Python source using ``math`` (for exported training code).
+
+    It gives lrlab's numbers wherever every intermediate value is finite. Where lrlab's float64
+    arithmetic overflows to inf or divides by zero, Python's floats and ``math`` raise instead
+    (OverflowError, ZeroDivisionError, ValueError): ``1 / (1 + exp(epoch - 1000))`` is 0.0 in lrlab
+    from epoch 1710 on, but the exported code raises OverflowError there.
+    """
     return ast.unparse(_PythonRewriter().visit(ast.parse(expr.text, mode="eval")))
 
 
@@ -235,3 +241,101 @@ class _PythonRewriter(ast.NodeTransformer):
                 ast.Attribute(value=ast.Name("math", ast.Load()), attr=node.id, ctx=ast.Load()), node
             )
         return node
+
+
+# ---- LaTeX -------------------------------------------------------------------------------------
+
+_PREC_BIN = {ast.Add: 5, ast.Sub: 5, ast.Mult: 6, ast.Div: 6, ast.Mod: 6, ast.Pow: 8}
+_CMP_TEX = {ast.Lt: "<", ast.LtE: r"\le", ast.Gt: ">", ast.GtE: r"\ge", ast.Eq: "=", ast.NotEq: r"\ne"}
+_FUNC_TEX = {
+    "sqrt": (r"\sqrt{", "}"),
+    "abs": (r"\left|", r"\right|"),
+    "floor": (r"\left\lfloor ", r"\right\rfloor"),
+    "ceil": (r"\left\lceil ", r"\right\rceil"),
+    "exp": (r"\exp\left(", r"\right)"),
+    "log": (r"\ln\left(", r"\right)"),
+    "log2": (r"\log_2\left(", r"\right)"),
+    "log10": (r"\log_{10}\left(", r"\right)"),
+    "sin": (r"\sin\left(", r"\right)"),
+    "cos": (r"\cos\left(", r"\right)"),
+    "tan": (r"\tan\left(", r"\right)"),
+    "tanh": (r"\tanh\left(", r"\right)"),
+}
+
+
+def to_latex(expr: Expression, variable: str = r"\mathit{epoch}") -> str:
+    """The expression as LaTeX, built from its checked syntax tree (fractions, powers, cases)."""
+    return _tex(expr.tree.body, variable)[0]
+
+
+def _prec(node: ast.AST) -> int:
+    if isinstance(node, ast.IfExp):
+        return 0
+    if isinstance(node, ast.BoolOp):
+        return 1 if isinstance(node.op, ast.Or) else 2
+    if isinstance(node, ast.UnaryOp):
+        return 3 if isinstance(node.op, ast.Not) else 7
+    if isinstance(node, ast.Compare):
+        return 4
+    if isinstance(node, ast.BinOp):
+        return _PREC_BIN[type(node.op)]
+    return 9
+
+
+def _wrap(node: ast.AST, variable: str, minimum: int) -> str:
+    text = _tex(node, variable)[0]
+    return rf"\left({text}\right)" if _prec(node) < minimum else text
+
+
+def _number(value: float) -> str:
+    value = float(value)
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    mantissa, _, exponent = f"{value:.10g}".partition("e")
+    return rf"{mantissa} \times 10^{{{int(exponent)}}}" if exponent else mantissa
+
+
+def _tex(node: ast.AST, v: str) -> tuple[str, int]:
+    if isinstance(node, ast.Constant):
+        return _number(node.value), 9
+    if isinstance(node, ast.Name):
+        return {"pi": r"\pi", "e": r"e"}.get(node.id, v), 9
+    if isinstance(node, ast.BinOp):
+        op, p = type(node.op), _PREC_BIN[type(node.op)]
+        if op is ast.Div:
+            return rf"\frac{{{_tex(node.left, v)[0]}}}{{{_tex(node.right, v)[0]}}}", 9
+        if op is ast.Pow:
+            return rf"{{{_wrap(node.left, v, 9)}}}^{{{_tex(node.right, v)[0]}}}", p
+        left = _wrap(node.left, v, p)
+        right = _wrap(node.right, v, p + 1)
+        sign = {ast.Add: "+", ast.Sub: "-", ast.Mult: r"\cdot", ast.Mod: r"\bmod"}[op]
+        return f"{left} {sign} {right}", p
+    if isinstance(node, ast.UnaryOp):
+        if isinstance(node.op, ast.Not):
+            return rf"\lnot {_wrap(node.operand, v, 4)}", 3
+        sign = "-" if isinstance(node.op, ast.USub) else "+"
+        return f"{sign}{_wrap(node.operand, v, 7)}", 7
+    if isinstance(node, ast.Compare):
+        parts = [_wrap(node.left, v, 5)]
+        for op, right in zip(node.ops, node.comparators, strict=True):
+            parts += [_CMP_TEX[type(op)], _wrap(right, v, 5)]
+        return " ".join(parts), 4
+    if isinstance(node, ast.BoolOp):
+        p = _prec(node)
+        joiner = r" \lor " if isinstance(node.op, ast.Or) else r" \land "
+        return joiner.join(_wrap(x, v, p + 1) for x in node.values), p
+    if isinstance(node, ast.IfExp):
+        cases = []
+        while isinstance(node, ast.IfExp):
+            cases.append(rf"{_tex(node.body, v)[0]} & \text{{if }} {_tex(node.test, v)[0]}")
+            node = node.orelse
+        cases.append(rf"{_tex(node, v)[0]} & \text{{otherwise}}")
+        return r"\begin{cases} " + r" \\ ".join(cases) + r" \end{cases}", 9
+    if isinstance(node, ast.Call):
+        name = node.func.id
+        args = [_tex(a, v)[0] for a in node.args]
+        if name in ("min", "max"):
+            return rf"\{name}\left({', '.join(args)}\right)", 9
+        before, after = _FUNC_TEX[name]
+        return f"{before}{args[0]}{after}", 9
+    raise AssertionError(f"unchecked node {type(node).__name__}")

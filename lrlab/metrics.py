@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lrlab.specs import LrlabError
+from lrlab.specs import MAX_STEPS, LrlabError
 
 #: Largest CSV accepted (bytes) and most values kept from any source.
 MAX_CSV_BYTES = 2_000_000
@@ -47,8 +47,8 @@ def synthetic_loss(
     ``bump_at`` (width ``bump_width``), and :math:`\epsilon_t \sim \mathcal N(0, \text{noise}^2)`
     is drawn from a generator seeded with ``seed``: the same arguments always give the same values.
     """
-    if not 1 <= steps <= MAX_METRIC_VALUES:
-        raise LrlabError(f"Invalid steps ({steps}): must be an integer in [1, {MAX_METRIC_VALUES}]", field="steps")
+    if not 1 <= steps <= MAX_STEPS:
+        raise LrlabError(f"Invalid steps ({steps}): must be an integer in [1, {MAX_STEPS}]", field="steps")
     tau_scale = max(1.0, steps / 5) if decay_steps is None else float(decay_steps)
     if not tau_scale > 0:
         raise LrlabError(f"Invalid decay_steps ({decay_steps}): must be positive", field="decay_steps")

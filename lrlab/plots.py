@@ -41,6 +41,36 @@ def _trace(x: np.ndarray, y: np.ndarray, epoch: np.ndarray, **kwargs) -> go.Scat
     return go.Scatter(x=x[keep], y=y[keep], customdata=epoch[keep], mode="lines", hovertemplate=HOVER, **kwargs)
 
 
+EVENT_STYLE = {
+    "reduced": ("triangle-down", "#d62728"),
+    "increased": ("triangle-up", "#2ca02c"),
+    "reduction skipped": ("x", "#ff7f0e"),
+}
+
+
+def _add_events(fig: go.Figure, curve: Curve) -> None:
+    """Markers where a metric-driven scheduler changed (or declined to change) the lr, explained on hover."""
+    events = curve.events
+    for kind, (symbol, color) in EVENT_STYLE.items():
+        rows = events[events["event"] == kind]
+        if rows.empty:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=rows["step"],
+                y=rows["lr_after"],
+                mode="markers",
+                name=kind,
+                marker={"symbol": symbol, "size": 11, "color": color, "line": {"width": 1, "color": "white"}},
+                customdata=np.stack([rows["evaluation"], rows["metric"], rows["explanation"]], axis=-1),
+                hovertemplate="step %{x}: " + kind + "<br>evaluation %{customdata[0]}, metric %{customdata[1]:.6g}"
+                "<br>%{customdata[2]}<br>lr → %{y:.6g}<extra></extra>",
+            ),
+            row=1,
+            col=1,
+        )
+
+
 def lr_figure(curve: Curve, *, log_y: bool = False, show_closed: bool = True, height: int = 460) -> go.Figure:
     """The library curve (solid, one per param group), the closed form over it (dashed), the
     momentum below it where the scheduler cycles it, and the metric where it drives the lr."""
@@ -88,6 +118,8 @@ def lr_figure(curve: Curve, *, log_y: bool = False, show_closed: bool = True, he
             secondary_y=True,
         )
         fig.update_yaxes(title_text="metric", secondary_y=True, row=1, col=1, showgrid=False)
+    if curve.events is not None and len(curve.events):
+        _add_events(fig, curve)
     if momentum:
         fig.add_trace(
             _trace(x, frame[momentum].to_numpy(), epoch, name=momentum, line={"color": "#2ca02c", "width": 2}),

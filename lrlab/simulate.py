@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -38,6 +38,7 @@ class Curve:
     max_rel_diff: float | None = None  # max relative difference library vs closed form
     first_diff_step: int | None = None  # first step where they differ by more than DIFF_TOLERANCE
     lr_columns: tuple[str, ...] = field(default=("lr",))
+    events: pd.DataFrame | None = None  # metric-driven schedulers: one row per evaluation, explained
 
     @property
     def momentum_column(self) -> str | None:
@@ -87,19 +88,20 @@ def _library_error(spec: SchedulerSpec, exc: BaseException, params: dict[str, An
     return LrlabError(f"{spec.qualified_name} rejected these settings: {type(exc).__name__}: {text}", field=named)
 
 
-def simulate(config: ScheduleConfig, *, metric: np.ndarray | None = None) -> Curve:
-    """Step the real scheduler ``config.steps`` times' worth and return the :class:`Curve`.
+def simulate(config: ScheduleConfig, *, metrics: Any = None, eval_every: int = 1) -> Curve:
+    """Step the real scheduler through ``config.steps`` rows and return the :class:`Curve`.
 
-    ``metric`` feeds metric-driven schedulers (one value per step, observed after that step); it
-    defaults to :func:`lrlab.metrics.synthetic_loss`.
+    Metric-driven schedulers (ReduceLROnPlateau, GreedyLR) are stepped with
+    ``scheduler.step(metrics[i])`` after every ``eval_every`` optimizer steps; ``metrics`` holds one
+    value per evaluation and defaults to :func:`lrlab.metrics.synthetic_loss`. The curve then also
+    has an ``events`` table explaining what the scheduler did at each evaluation, read from its state.
     """
     spec, params, ctx = resolve(config)
     steps = config.steps
     n_groups = len(ctx.group_lrs)
+    notes: list[str] = []
     if spec.needs_metric:
-        metric = synthetic_loss(steps) if metric is None else np.asarray(metric, dtype=np.float64)
-        if metric.shape != (steps,) or not np.all(np.isfinite(metric)):
-            raise LrlabError(f"Invalid metric: must be {steps} finite values, one per step", field="metric")
+        metrics, eval_every = _metric_stream(metrics, eval_every, steps, notes)
     momentum = spec.cycles_momentum is not None and spec.cycles_momentum(params)
     mom_name = "beta1" if config.optimizer == "adam" else "momentum"
 
@@ -107,8 +109,9 @@ def simulate(config: ScheduleConfig, *, metric: np.ndarray | None = None) -> Cur
     groups = optimizer.param_groups
     lrs = np.full((steps, n_groups), np.nan)
     moms = np.full(steps, np.nan) if momentum else None
+    metric_col = np.full(steps, np.nan) if spec.needs_metric else None
+    states: list[dict[str, Any]] = []
     stopped_at: int | None = None
-    notes: list[str] = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -125,7 +128,14 @@ def simulate(config: ScheduleConfig, *, metric: np.ndarray | None = None) -> Cur
             if t == steps - 1:
                 break
             try:
-                step(float(metric[t])) if spec.needs_metric else step()
+                if not spec.needs_metric:
+                    step()
+                elif (t + 1) % eval_every == 0:
+                    value = float(metrics[(t + 1) // eval_every - 1])
+                    metric_col[t] = value
+                    before = _state(scheduler)
+                    step(value)
+                    states.append({"step": t + 1, "metric": value, "before": before, "after": _state(scheduler)})
             except Exception as exc:
                 stopped_at = t + 1
                 notes.append(
@@ -145,6 +155,12 @@ def simulate(config: ScheduleConfig, *, metric: np.ndarray | None = None) -> Cur
             "check the parameters (an overflowing growth factor, or a division by zero in an expression)",
             field=field_name,
         )
+    negative = np.flatnonzero((lrs[:end] < 0).any(axis=1))
+    if negative.size:
+        notes.append(
+            f"The learning rate is negative from step {int(negative[0])} on ({lrs[negative[0]].min():.4g}); "
+            "an optimizer would then step uphill."
+        )
 
     t = np.arange(steps)
     lr_cols = ("lr", *[f"lr_{g}" for g in range(1, n_groups)])
@@ -152,8 +168,8 @@ def simulate(config: ScheduleConfig, *, metric: np.ndarray | None = None) -> Cur
     data.update({name: lrs[:, g] for g, name in enumerate(lr_cols)})
     if moms is not None:
         data[mom_name] = moms
-    if spec.needs_metric:
-        data["metric"] = metric
+    if metric_col is not None:
+        data["metric"] = metric_col
     frame = pd.DataFrame(data)
 
     closed = None
@@ -162,7 +178,8 @@ def simulate(config: ScheduleConfig, *, metric: np.ndarray | None = None) -> Cur
         with np.errstate(all="ignore"):
             cdata: dict[str, Any] = {"step": t}
             for g, name in enumerate(lr_cols):
-                cdata[name] = np.asarray(spec.closed_form(t, ctx.group_lrs[g], params, ctx), dtype=np.float64)
+                gctx = replace(ctx, group=g)
+                cdata[name] = np.asarray(spec.closed_form(t, ctx.group_lrs[g], params, gctx), dtype=np.float64)
             if moms is not None and spec.closed_momentum is not None:
                 cdata[mom_name] = np.asarray(spec.closed_momentum(t, ctx.base_lr, params, ctx), dtype=np.float64)
         closed = pd.DataFrame(cdata)
@@ -179,6 +196,118 @@ def simulate(config: ScheduleConfig, *, metric: np.ndarray | None = None) -> Cur
         max_rel_diff=max_rel,
         first_diff_step=first_diff,
         lr_columns=lr_cols,
+        events=explain_events(states, params, lr_cols, frame) if spec.needs_metric else None,
+    )
+
+
+def _metric_stream(metrics: Any, eval_every: Any, steps: int, notes: list[str]) -> tuple[np.ndarray, int]:
+    """Check the metric values and the evaluation interval of a metric-driven run."""
+    if isinstance(eval_every, bool) or not isinstance(eval_every, (int, np.integer)) or not 1 <= eval_every <= steps:
+        raise LrlabError(
+            f"Invalid eval_every ({eval_every}): must be an integer in [1, {steps}] (the run length)",
+            field="eval_every",
+        )
+    needed = (steps - 1) // eval_every
+    if metrics is None:
+        return synthetic_loss(max(1, needed)), int(eval_every)
+    try:
+        values = np.asarray(metrics, dtype=np.float64).ravel()
+    except (TypeError, ValueError):
+        raise LrlabError("Invalid metrics: must be a list of numbers, one per evaluation", field="metrics") from None
+    if values.size < needed:
+        raise LrlabError(
+            f"Invalid metrics: {values.size} values given, but {steps} steps evaluated every {eval_every} step(s) "
+            f"need {needed} (one per scheduler.step(metric) call)",
+            field="metrics",
+        )
+    if not np.all(np.isfinite(values[:needed])):
+        i = int(np.flatnonzero(~np.isfinite(values[:needed]))[0])
+        raise LrlabError(f"Invalid metrics: value {i + 1} ({values[i]}) is not a finite number", field="metrics")
+    if values.size > needed:
+        notes.append(f"{values.size - needed} metric value(s) beyond the run were not used.")
+    return values, int(eval_every)
+
+
+_STATE_ATTRS = ("best", "num_bad_epochs", "num_good_epochs", "cooldown_counter", "warmup_counter")
+
+
+def _state(scheduler: Any) -> dict[str, Any]:
+    """The decision state of a metric-driven scheduler, read from the real object."""
+    state = {a: getattr(scheduler, a) for a in _STATE_ATTRS if hasattr(scheduler, a)}
+    state["lrs"] = [float(g["lr"]) for g in scheduler.optimizer.param_groups]
+    return state
+
+
+def explain_events(
+    states: list[dict[str, Any]], params: dict[str, Any], lr_cols: tuple[str, ...], frame: pd.DataFrame
+) -> pd.DataFrame:
+    """One row per evaluation: the metric, the scheduler's state before and after, and in words what
+    it did (improved, waited, reduced, skipped a reduction, cooled down). The lr values are the real
+    scheduler's; the words interpret its state changes with the documented decision rule."""
+    rows = []
+    patience, cooldown = params.get("patience", 0), params.get("cooldown", 0)
+    factor, eps = params.get("factor", 0.1), params.get("eps", 1e-8)
+    for i, s in enumerate(states, start=1):
+        b, a = s["before"], s["after"]
+        lr_b, lr_a = b["lrs"][0], a["lrs"][0]
+        improved = a.get("best") != b.get("best")
+        in_cooldown = b.get("cooldown_counter", 0) > 0
+        greedy = "num_good_epochs" in a
+        if any(x < y for x, y in zip(a["lrs"], b["lrs"], strict=True)):
+            event = "reduced"
+            why = (
+                f"{b.get('num_bad_epochs', 0) + 1} evaluations without improvement > patience {patience}: "
+                f"lr × {factor:g} → {lr_a:.4g}" + (f"; cooldown for {cooldown} evaluations" if cooldown else "")
+            )
+        elif any(x > y for x, y in zip(a["lrs"], b["lrs"], strict=True)):
+            event = "increased"
+            why = f"{b.get('num_good_epochs', 0) + 1} improving evaluations > patience {patience}: lr ÷ {factor:g} → {lr_a:.4g}"
+        elif not greedy and not improved and not in_cooldown and b.get("num_bad_epochs", 0) + 1 > patience:
+            event = "reduction skipped"
+            floor = params["min_lr"][0] if isinstance(params.get("min_lr"), tuple) else params.get("min_lr", 0.0)
+            target = max(lr_b * factor, floor)
+            why = (
+                f"patience {patience} exhausted, but the lr is already at min_lr ({floor:g})"
+                if target == floor
+                else f"patience {patience} exhausted, but the change {lr_b - target:.3g} ≤ eps {eps:g}"
+            )
+        elif in_cooldown:
+            event = "cooldown"
+            why = f"cooldown: {a.get('cooldown_counter', 0)} evaluation(s) left; bad evaluations are not counted"
+        elif improved:
+            event = "improved"
+            why = f"new best {a['best']:.6g}"
+        else:
+            event = "no improvement"
+            why = f"{a.get('num_bad_epochs', 0)} evaluation(s) without improvement (patience {patience})"
+        rows.append(
+            {
+                "evaluation": i,
+                "step": s["step"],
+                "metric": s["metric"],
+                "best": a.get("best"),
+                "bad_evaluations": a.get("num_bad_epochs"),
+                "cooldown_left": a.get("cooldown_counter"),
+                "lr_before": lr_b,
+                "lr_after": lr_a,
+                "event": event,
+                "explanation": why,
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "evaluation",
+            "step",
+            "metric",
+            "best",
+            "bad_evaluations",
+            "cooldown_left",
+            "lr_before",
+            "lr_after",
+            "event",
+            "explanation",
+        ],
     )
 
 
@@ -212,14 +341,17 @@ def curve(
     steps_per_epoch: int = 1,
     optimizer: str = "sgd",
     group_lrs: tuple[float, ...] | list[float] = (),
-    metric: np.ndarray | list[float] | None = None,
+    metrics: np.ndarray | list[float] | None = None,
+    eval_every: int = 1,
     **params: Any,
 ) -> pd.DataFrame:
     """The learning rate the real scheduler gives at each step, as a DataFrame.
 
     Columns ``step`` (0 … steps-1), ``epoch`` (step / steps_per_epoch) and ``lr``; row ``t`` is the
     lr the (t+1)-th ``optimizer.step()`` uses. Extra param groups (``group_lrs``) add ``lr_1``, … ;
-    schedulers that cycle momentum add ``momentum`` (SGD) or ``beta1`` (Adam). ``name`` is a torch
+    schedulers that cycle momentum add ``momentum`` (SGD) or ``beta1`` (Adam); metric-driven ones
+    take ``metrics`` (one value per ``scheduler.step(metric)`` call, made after every ``eval_every``
+    optimizer steps) and add a ``metric`` column. ``name`` is a torch
     class name, a transformers function name or an alias such as ``"cosine"``; ``params`` use the
     library's own names. A scheduler with its own ``base_lr`` parameter (CyclicLR) takes ``base_lr``.
 
@@ -240,8 +372,7 @@ def curve(
         )
     except TypeError as exc:  # unhashable parameter values
         raise LrlabError(f"Invalid parameters: {exc}") from None
-    result = simulate(config, metric=None if metric is None else np.asarray(metric, dtype=np.float64))
-    return result.frame
+    return simulate(config, metrics=metrics, eval_every=eval_every).frame
 
 
 def summary(frame: pd.DataFrame, column: str = "lr") -> dict[str, float | int]:

@@ -25,6 +25,8 @@ MAX_STEPS = 1_000_000
 MAX_LIST_LEN = 100
 #: Longest expression text (LambdaLR / MultiplicativeLR).
 MAX_EXPR_LEN = 500
+#: Most param groups one simulated optimizer may have.
+MAX_GROUPS = 8
 
 
 class LrlabError(ValueError):
@@ -69,6 +71,7 @@ class ParamSpec:
     log: bool = False
     choices: tuple[Any, ...] = ()
     optional: bool = False
+    per_group: bool = False  # also accepts a list with one value per param group
     symbol: str = ""  # LaTeX symbol used in the formula, for the legend
 
     def default_for(self, steps: int) -> Any:
@@ -95,6 +98,8 @@ class ParamSpec:
             }[self.kind]
             low, high = self.bounds_for(steps)
             text = f"must be {noun}{_range_text(low, high, self.low_open, self.high_open)}"
+        if self.per_group:
+            text += ", or a list of such values, one per param group"
         return text + (" (or null for the library's default)" if self.optional else "")
 
     def coerce(self, value: Any, steps: int) -> Any:
@@ -103,6 +108,22 @@ class ParamSpec:
             if self.optional:
                 return None
             raise invalid(self.name, value, self.allowed_text(steps))
+        if self.per_group and isinstance(value, (list, tuple)):
+            if not 1 <= len(value) <= MAX_GROUPS:
+                raise invalid(self.name, value, self.allowed_text(steps))
+            single = ParamSpec(
+                self.name,
+                self.kind,
+                self.default,
+                self.help,
+                self.low,
+                self.high,
+                self.low_open,
+                self.high_open,
+                self.log,
+                self.choices,
+            )
+            return tuple(single.coerce(v, steps) for v in value)
         kind = self.kind
         if kind == "bool":
             if isinstance(value, bool):
@@ -175,6 +196,11 @@ class RunContext:
     base_lr: float  # the optimizer's lr (its ``defaults["lr"]``; group 0's initial lr)
     group_lrs: tuple[float, ...]  # initial lr of every param group (group 0 first)
     steps_per_epoch: int = 1
+    group: int = 0  # the param group a closed form is being evaluated for
+
+    def pick(self, value: Any) -> Any:
+        """This group's entry of a per-group value (a tuple), or the value itself."""
+        return value[self.group] if isinstance(value, tuple) else value
 
 
 @dataclass(frozen=True)
@@ -198,6 +224,9 @@ class SchedulerSpec:
     needs_metric: bool = False  # stepped with ``scheduler.step(metric)``
     base_lr_param: str | None = None  # a param that *is* the curve's base lr (CyclicLR's base_lr)
     reference: str = ""  # URL of the library's documentation
+    # Python source that builds this scheduler as ``scheduler`` from ``optimizer`` (for exported code);
+    # None: ``<class or function>(optimizer, **params)`` with the non-null params.
+    code: Callable[[Mapping[str, Any], RunContext], str] | None = None
 
     @property
     def qualified_name(self) -> str:
@@ -233,6 +262,12 @@ class SchedulerSpec:
                 continue
             raw = params[p.name] if p.name in params else p.default_for(ctx.steps)
             values[p.name] = p.coerce(raw, ctx.steps)
+            if p.per_group and isinstance(values[p.name], tuple) and len(values[p.name]) != len(ctx.group_lrs):
+                raise LrlabError(
+                    f"Invalid {p.name}: {len(values[p.name])} values given for {len(ctx.group_lrs)} param group(s); "
+                    "give one value, or one per group",
+                    field=p.name,
+                )
         for rule in self.rules:
             rule(values, ctx)
         return values

@@ -14,7 +14,7 @@ from torch.optim import lr_scheduler as tls
 from torch.optim.swa_utils import SWALR
 
 from lrlab import formulas as F
-from lrlab.expr import parse
+from lrlab.expr import parse, to_python
 from lrlab.specs import MAX_STEPS, ParamSpec, RunContext, SchedulerSpec, invalid
 
 DOCS = "https://docs.pytorch.org/docs/2.13/generated/torch.optim.lr_scheduler.{}.html"
@@ -41,12 +41,37 @@ def _lambda_param(default: str) -> ParamSpec:
         "An expression in `epoch` (the scheduler's step index), e.g. `0.95 ** epoch`; "
         "allowed: + - * / ** %, comparisons, `a if c else b`, min max abs floor ceil sqrt exp log "
         "log2 log10 sin cos tan tanh, pi, e.",
+        per_group=True,
         symbol=r"\lambda",
     )
 
 
 def _expr_rule(values: P, ctx: RunContext) -> None:
-    parse(values["lr_lambda"], field="lr_lambda")
+    texts = values["lr_lambda"]
+    for g, text in enumerate(texts if isinstance(texts, tuple) else (texts,)):
+        parse(text, field="lr_lambda" if not isinstance(texts, tuple) else f"lr_lambda[{g}]")
+
+
+def _lambdas(p: P) -> Any:
+    """The callable torch receives: one parsed expression, or a list with one per param group."""
+    texts = p["lr_lambda"]
+    return [parse(t) for t in texts] if isinstance(texts, tuple) else parse(texts)
+
+
+def _group_lambda(p: P, ctx: RunContext) -> Any:
+    return parse(ctx.pick(p["lr_lambda"]))
+
+
+def _lambda_code(cls: str) -> Any:
+    """Exported code for LambdaLR / MultiplicativeLR: the expression as a real Python lambda."""
+
+    def code(p: P, ctx: RunContext) -> str:
+        texts = p["lr_lambda"]
+        lambdas = [f"lambda epoch: {to_python(parse(t))}" for t in (texts if isinstance(texts, tuple) else (texts,))]
+        arg = lambdas[0] if len(lambdas) == 1 else "[\n    " + ",\n    ".join(lambdas) + ",\n]"
+        return f"scheduler = lr_scheduler.{cls}(optimizer, lr_lambda={arg})"
+
+    return code
 
 
 def _momentum_params(base: float, top: float) -> tuple[ParamSpec, ...]:
@@ -66,20 +91,21 @@ LAMBDA_LR = SchedulerSpec(
     summary="Sets each group's lr to its initial lr times a function of the step index. "
     "Transformers' warm-up schedules are LambdaLRs underneath.",
     params=(_lambda_param("0.95 ** epoch"),),
-    build=lambda opt, p, ctx: tls.LambdaLR(opt, lr_lambda=parse(p["lr_lambda"])),
-    closed_form=lambda t, lr0, p, ctx: lr0 * parse(p["lr_lambda"]).over(t),
+    build=lambda opt, p, ctx: tls.LambdaLR(opt, lr_lambda=_lambdas(p)),
+    closed_form=lambda t, lr0, p, ctx: lr0 * _group_lambda(p, ctx).over(t),
     rules=(_expr_rule,),
     formula=r"\eta_t = \eta_0 \, \lambda(t)",
     legend=((r"\eta_0", "the group's initial lr"), (r"\lambda", "lr_lambda, your expression"), ("t", "step index")),
     notes=("λ(0) is applied at construction: the very first lr is already η₀·λ(0).",),
     reference=DOCS.format("LambdaLR"),
+    code=_lambda_code("LambdaLR"),
 )
 
 
 def _multiplicative_closed(t: np.ndarray, lr0: float, p: P, ctx: RunContext) -> np.ndarray:
     ti = np.asarray(t, dtype=np.int64)
     upto = int(ti.max()) if ti.size else 0
-    factors = parse(p["lr_lambda"]).over(np.arange(1, upto + 1))
+    factors = _group_lambda(p, ctx).over(np.arange(1, upto + 1))
     running = np.cumprod(np.concatenate([[lr0], factors]))  # same multiplication order as step()
     return running[ti]
 
@@ -90,7 +116,7 @@ MULTIPLICATIVE_LR = SchedulerSpec(
     title="MultiplicativeLR — multiply the lr by your function each step",
     summary="Each step multiplies the current lr by a factor λ(t); a recursive schedule.",
     params=(_lambda_param("0.95"),),
-    build=lambda opt, p, ctx: tls.MultiplicativeLR(opt, lr_lambda=parse(p["lr_lambda"])),
+    build=lambda opt, p, ctx: tls.MultiplicativeLR(opt, lr_lambda=_lambdas(p)),
     closed_form=_multiplicative_closed,
     rules=(_expr_rule,),
     formula=r"\eta_0 = \eta_{\text{base}}, \qquad \eta_t = \eta_{t-1}\,\lambda(t) = \eta_{\text{base}}\prod_{k=1}^{t}\lambda(k)",
@@ -101,6 +127,7 @@ MULTIPLICATIVE_LR = SchedulerSpec(
     ),
     notes=("λ(0) is never applied: the construction step keeps the initial lr, the product starts at k = 1.",),
     reference=DOCS.format("MultiplicativeLR"),
+    code=_lambda_code("MultiplicativeLR"),
 )
 
 # ---- step-shaped decays ----------------------------------------------------------------------
@@ -361,6 +388,11 @@ CYCLIC_LR = SchedulerSpec(
         "2.0 ** (cycle − 1) overflows (OverflowError) in cycle 1025 and the curve stops there.",
     ),
     reference=DOCS.format("CyclicLR"),
+    code=lambda p, ctx: (
+        "scheduler = lr_scheduler.CyclicLR(optimizer, "
+        + ", ".join(f"{k}={v!r}" for k, v in {"base_lr": ctx.base_lr, **p}.items() if v is not None)
+        + ")"
+    ),
 )
 
 
@@ -590,6 +622,12 @@ SEQUENTIAL_LR = SchedulerSpec(
         "Composed in full (any children, ChainedScheduler, param groups) on the Compose page.",
     ),
     reference=DOCS.format("SequentialLR"),
+    code=lambda p, ctx: (
+        f"warmup = lr_scheduler.LinearLR(optimizer, start_factor={p['start_factor']!r}, end_factor=1.0, "
+        f"total_iters={p['warmup_iters']!r})\n"
+        f"cosine = lr_scheduler.CosineAnnealingLR(optimizer, T_max={p['T_max']!r}, eta_min={p['eta_min']!r})\n"
+        f"scheduler = lr_scheduler.SequentialLR(optimizer, schedulers=[warmup, cosine], milestones=[{p['warmup_iters']!r}])"
+    ),
 )
 
 
@@ -633,6 +671,11 @@ CHAINED_SCHEDULER = SchedulerSpec(
         "Composed in full on the Compose page.",
     ),
     reference=DOCS.format("ChainedScheduler"),
+    code=lambda p, ctx: (
+        "scheduler = lr_scheduler.ChainedScheduler([\n"
+        f"    lr_scheduler.ConstantLR(optimizer, factor={p['factor']!r}, total_iters={p['total_iters']!r}),\n"
+        f"    lr_scheduler.ExponentialLR(optimizer, gamma={p['gamma']!r}),\n])"
+    ),
 )
 
 # ---- metric-driven ----------------------------------------------------------------------------
@@ -654,7 +697,16 @@ PLATEAU_PARAMS = (
     ),
     ParamSpec("threshold_mode", "choice", "rel", "rel: best·(1 ∓ θ); abs: best ∓ θ.", choices=("rel", "abs")),
     ParamSpec("cooldown", "int", 0, "Evaluations to wait after a reduction.", low=0, high=MAX_STEPS),
-    ParamSpec("min_lr", "float", 0.0, "The lr never goes below this.", low=0.0, high=1e3, log=True),
+    ParamSpec(
+        "min_lr",
+        "float",
+        0.0,
+        "The lr never goes below this (one value, or one per param group).",
+        low=0.0,
+        high=1e3,
+        log=True,
+        per_group=True,
+    ),
     ParamSpec("eps", "float", 1e-8, "Reductions smaller than this are skipped.", low=0.0, high=1.0),
 )
 PLATEAU_FORMULA = (
@@ -737,6 +789,7 @@ SWA_LR = SchedulerSpec(
         "anneal_epochs = 0 jumps to swa_lr at once.",
     ),
     reference="https://docs.pytorch.org/docs/2.13/optim.html#weight-averaging-swa-and-ema",
+    code=lambda p, ctx: "scheduler = SWALR(optimizer, " + ", ".join(f"{k}={v!r}" for k, v in p.items()) + ")",
 )
 
 SPECS = (

@@ -25,6 +25,7 @@ def _simulate_parts(config_json: str) -> dict[str, Any]:
         "max_rel_diff": curve.max_rel_diff,
         "first_diff_step": curve.first_diff_step,
         "lr_columns": curve.lr_columns,
+        "events": curve.events,
     }
 
 
