@@ -7,6 +7,7 @@ import streamlit as st
 from lrlab import SCHEDULERS, LrlabError, ScheduleConfig, summary
 from lrlab.plots import lr_figure
 from lrlab.ui.cache import cached_curve
+from lrlab.ui.nav import ensure_router
 from lrlab.ui.widgets import (
     fmt_number,
     legend_rows,
@@ -16,6 +17,8 @@ from lrlab.ui.widgets import (
     reset_params,
     scheduler_label,
 )
+
+ensure_router()
 
 P = "pg"
 MAX_APP_STEPS = 100_000

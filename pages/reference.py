@@ -3,7 +3,10 @@
 import streamlit as st
 
 from lrlab import SCHEDULERS
+from lrlab.ui.nav import ensure_router
 from lrlab.ui.widgets import fmt_number
+
+ensure_router()
 
 st.title("Scheduler reference")
 st.caption(

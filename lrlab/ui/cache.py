@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import numpy as np
 import streamlit as st
 
+from lrlab.metrics import synthetic_loss
 from lrlab.schedulers import get_spec
 from lrlab.simulate import Curve, simulate
 from lrlab.specs import ScheduleConfig
@@ -14,7 +16,10 @@ from lrlab.specs import ScheduleConfig
 
 @st.cache_data(max_entries=128, show_spinner=False)
 def _simulate_parts(config_json: str) -> dict[str, Any]:
-    curve = simulate(ScheduleConfig.from_dict(json.loads(config_json)))
+    return _parts(simulate(ScheduleConfig.from_dict(json.loads(config_json))))
+
+
+def _parts(curve: Curve) -> dict[str, Any]:
     # a Curve holds its spec (with functions); cache only plain data and rebuild around it
     return {
         "params": curve.params,
@@ -33,3 +38,22 @@ def cached_curve(config: ScheduleConfig) -> Curve:
     """:func:`lrlab.simulate.simulate`, cached per configuration (bounded number of entries)."""
     parts = _simulate_parts(config.to_json())
     return Curve(config=config, spec=get_spec(config.scheduler), **parts)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def synthetic_metric(n: int, **kwargs: Any) -> np.ndarray:
+    """:func:`lrlab.metrics.synthetic_loss`, cached."""
+    return synthetic_loss(n, **kwargs)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _metric_parts(config_json: str, metrics: tuple[float, ...], eval_every: int) -> dict[str, Any]:
+    curve = simulate(
+        ScheduleConfig.from_dict(json.loads(config_json)), metrics=np.asarray(metrics), eval_every=eval_every
+    )
+    return _parts(curve)
+
+
+def cached_metric_curve(config: ScheduleConfig, metrics: tuple[float, ...], eval_every: int) -> Curve:
+    """A metric-driven run, cached per (configuration, metric values, evaluation interval)."""
+    return Curve(config=config, spec=get_spec(config.scheduler), **_metric_parts(config.to_json(), metrics, eval_every))

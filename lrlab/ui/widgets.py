@@ -61,6 +61,18 @@ def optimizer_label(kind: str) -> str:
     return OPTIMIZER_LABELS[kind]
 
 
+def number(where: Any, label: str, low: float, high: float, default: float, *, key: str, **kwargs: Any) -> Any:
+    """``where.number_input`` with its default set through session state (never ``value=`` with a key)."""
+    st.session_state.setdefault(key, default)
+    return where.number_input(label, min_value=low, max_value=high, key=key, **kwargs)
+
+
+def copy_value(src_key: str, dst_key: str) -> None:
+    """Widget callback: put the value of one widget into another (e.g. an example into a text box)."""
+    if st.session_state.get(src_key):
+        st.session_state[dst_key] = st.session_state[src_key]
+
+
 def key_for(prefix: str, spec: SchedulerSpec, param: ParamSpec) -> str:
     return f"{prefix}.{spec.name}.{param.name}"
 

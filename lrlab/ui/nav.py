@@ -1,0 +1,21 @@
+"""Routing guard for deep links.
+
+Because a ``pages/`` directory sits next to ``app.py``, Streamlit starts every server in its old
+(v1) multipage mode: until some session has run ``st.navigation``, a deep link such as ``/plateau``
+executes ``pages/plateau.py`` directly, bypassing ``app.py`` (no page config, a raw file list in the
+sidebar). The flag that selects the mode is process-wide and flips for good as soon as
+``st.navigation`` runs once, so a page that finds itself run in v1 mode flips it and reruns: the
+rerun goes through ``app.py`` and lands on the same page.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
+
+
+def ensure_router() -> None:
+    """Call first in every page script: reroute a v1-mode run through ``app.py``'s navigation."""
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()

@@ -1,0 +1,231 @@
+"""Plateau: ReduceLROnPlateau (and transformers' wrappers) driven by a metric you choose."""
+
+import json
+
+import streamlit as st
+
+from lrlab import SCHEDULERS, LrlabError, ScheduleConfig
+from lrlab.metrics import parse_metric_csv, parse_metric_list
+from lrlab.plots import lr_figure
+from lrlab.ui.cache import cached_metric_curve, synthetic_metric
+from lrlab.ui.nav import ensure_router
+from lrlab.ui.widgets import fmt_number, log_grid, number, render_params, scheduler_label
+
+ensure_router()
+
+P = "pl"
+NAMES = ["ReduceLROnPlateau", "get_reduce_on_plateau_schedule", "get_greedy_schedule"]
+MAX_APP_STEPS = 100_000
+
+st.title("Plateau")
+st.caption(
+    "Schedulers that react to a metric. The lr comes from the real scheduler stepped with "
+    "`scheduler.step(metric)`; each reduction is marked and explained from the scheduler's own state."
+)
+
+for key, default in [
+    (f"{P}.scheduler", NAMES[0]),
+    (f"{P}.source", "synthetic"),
+    (f"{P}.steps", 3000),
+    (f"{P}.base_lr", 0.1),
+    (f"{P}.groups", 1),
+    (f"{P}.eval_mode", "every k steps"),
+    (f"{P}.eval_every", 10),
+    (f"{P}.steps_per_epoch", 100),
+]:
+    st.session_state.setdefault(key, default)
+
+name = st.selectbox("Scheduler", NAMES, key=f"{P}.scheduler", format_func=scheduler_label)
+spec = SCHEDULERS[name]
+
+left, right = st.columns([1, 2.3], gap="large")
+errors: list[str] = []
+notes: list[str] = []
+with left:
+    st.subheader("The metric")
+    source = st.radio(
+        "Metric source",
+        ["synthetic", "upload", "paste"],
+        key=f"{P}.source",
+        format_func={"synthetic": "Synthetic loss", "upload": "Upload a CSV", "paste": "Paste values"}.get,
+        horizontal=True,
+    )
+    eval_mode = st.radio(
+        "The metric is observed",
+        ["every k steps", "once per epoch"],
+        key=f"{P}.eval_mode",
+        horizontal=True,
+        help="How often your training loop evaluates and calls scheduler.step(metric).",
+    )
+    if eval_mode == "every k steps":
+        eval_every = int(st.number_input("k (optimizer steps per evaluation)", 1, 10_000, key=f"{P}.eval_every"))
+    else:
+        eval_every = int(st.number_input("Steps per epoch", 1, 10_000, key=f"{P}.steps_per_epoch"))
+
+    metrics = None
+    if source == "synthetic":
+        st.session_state.setdefault(f"{P}.plateaus", "")
+        steps = int(number(st, "Steps", 2, MAX_APP_STEPS, 3000, step=100, key=f"{P}.steps"))
+        n_evals = max(1, (steps - 1) // eval_every)
+        with st.expander("Synthetic loss", expanded=True):
+            c1, c2 = st.columns(2)
+            start = number(c1, "start", 0.0, 1e6, 2.0, key=f"{P}.syn.start", help="Loss at the first evaluation.")
+            floor = number(c2, "floor", 0.0, 1e6, 0.3, key=f"{P}.syn.floor", help="Level the loss decays to.")
+            decay_share = number(
+                c1,
+                "decay time (share of run)",
+                0.001,
+                10.0,
+                0.2,
+                key=f"{P}.syn.decay",
+                help="e-folding time of the decay, as a share of the evaluations.",
+            )
+            noise = number(c2, "noise σ", 0.0, 1e3, 0.01, format="%g", key=f"{P}.syn.noise")
+            seed = number(c1, "seed", 0, 2**31 - 1, 0, key=f"{P}.syn.seed")
+            plateau_len = number(c2, "plateau length", 0, 100_000, 0, key=f"{P}.syn.plateau_len")
+            plateaus_text = st.text_input(
+                "plateaus at evaluations",
+                key=f"{P}.plateaus",
+                placeholder="e.g. 50, 120",
+                help="The decay pauses there.",
+            )
+            b1, b2, b3 = st.columns(3)
+            bump_at = number(b1, "bump at", 0, 1_000_000, 0, key=f"{P}.syn.bump_at", help="0: no bump")
+            bump_height = number(b2, "bump height", 0.0, 1e3, 0.0, format="%g", key=f"{P}.syn.bump_h")
+            bump_width = number(b3, "bump width", 1.0, 1e5, 10.0, key=f"{P}.syn.bump_w")
+        try:
+            plateaus = tuple(int(p) for p in plateaus_text.replace(",", " ").split()) if plateaus_text.strip() else ()
+        except ValueError:
+            plateaus = ()
+            errors.append(f"Invalid plateaus ({plateaus_text!r}): must be evaluation numbers separated by commas")
+        metrics = synthetic_metric(
+            n_evals,
+            start=float(start),
+            floor=float(floor),
+            decay_steps=max(1e-3, float(decay_share) * n_evals),
+            plateaus=plateaus,
+            plateau_length=int(plateau_len),
+            bump_at=int(bump_at) if bump_at else None,
+            bump_height=float(bump_height),
+            bump_width=float(bump_width),
+            noise=float(noise),
+            seed=int(seed),
+        )
+    else:
+        series = None
+        if source == "upload":
+            upload = st.file_uploader(
+                "CSV of step,value (TensorBoard and W&B exports work)", type=["csv", "txt"], key=f"{P}.upload"
+            )
+            if upload is not None:
+                try:
+                    series = parse_metric_csv(upload.getvalue())
+                except LrlabError as exc:
+                    errors.append(str(exc))
+        else:
+            st.session_state.setdefault(
+                f"{P}.paste", "1.0, 0.8, 0.7, 0.65, 0.63, 0.62, 0.62, 0.62, 0.62, 0.61, 0.62, 0.62"
+            )
+            text = st.text_area("Metric values, one per evaluation", key=f"{P}.paste", height=120)
+            try:
+                series = parse_metric_list(text)
+            except LrlabError as exc:
+                errors.append(str(exc))
+        if series is not None:
+            metrics = series.values
+            notes.extend(series.notes)
+            if series.interval and series.interval != eval_every:
+                notes.append(
+                    f"The file logs the metric every {series.interval} steps; set k = {series.interval} to match."
+                )
+        n = len(metrics) if metrics is not None else 10
+        steps = min(MAX_APP_STEPS, n * eval_every + 1)
+        if metrics is not None and n * eval_every + 1 > MAX_APP_STEPS:
+            notes.append(f"Only the first {(MAX_APP_STEPS - 1) // eval_every} values fit in {MAX_APP_STEPS} steps.")
+        st.caption(f"{n} evaluations × {eval_every} steps → a run of {steps} optimizer steps.")
+
+    st.subheader("The scheduler")
+    base_lr = st.select_slider(
+        "Base LR",
+        options=log_grid(1e-6, 10.0, include=(st.session_state[f"{P}.base_lr"],)),
+        key=f"{P}.base_lr",
+        format_func=fmt_number,
+    )
+    groups = int(
+        st.number_input("Param groups", 1, 4, key=f"{P}.groups", help="Each group with its own lr and min_lr.")
+    )
+    group_lrs = []
+    for g in range(1, groups):
+        st.session_state.setdefault(f"{P}.lr_{g}", base_lr)
+        group_lrs.append(
+            st.select_slider(
+                f"lr of group {g}",
+                options=log_grid(1e-6, 10.0, include=(st.session_state[f"{P}.lr_{g}"],)),
+                key=f"{P}.lr_{g}",
+                format_func=fmt_number,
+            )
+        )
+    values = render_params(spec, P, steps)
+    if groups > 1 and "min_lr" in values:
+        per_group = [values["min_lr"]]
+        for g in range(1, groups):
+            st.session_state.setdefault(f"{P}.min_lr_{g}", 0.0)
+            per_group.append(
+                st.select_slider(
+                    f"min_lr of group {g}",
+                    options=log_grid(0.0, 1e3, include=(st.session_state[f"{P}.min_lr_{g}"],)),
+                    key=f"{P}.min_lr_{g}",
+                    format_func=fmt_number,
+                )
+            )
+        values["min_lr"] = per_group
+
+curve = None
+if metrics is not None and not errors:
+    config = ScheduleConfig.make(name, values, steps=int(steps), base_lr=float(base_lr), group_lrs=tuple(group_lrs))
+    try:
+        curve = cached_metric_curve(
+            config, tuple(float(v) for v in metrics[: max(1, (steps - 1) // eval_every)]), eval_every
+        )
+        st.session_state[f"{P}.last_good"] = (config.to_json(), tuple(float(v) for v in metrics), eval_every)
+    except LrlabError as exc:
+        errors.append(str(exc))
+if curve is None and st.session_state.get(f"{P}.last_good"):
+    last_json, last_metrics, last_every = st.session_state[f"{P}.last_good"]
+    last = ScheduleConfig.from_dict(json.loads(last_json))
+    curve = cached_metric_curve(last, last_metrics[: max(1, (last.steps - 1) // last_every)], last_every)
+
+with left:
+    for message in errors:
+        st.error(message, icon=":material/error:")
+
+with right:
+    for note in notes:
+        st.info(note)
+    if curve is None:
+        st.info("Choose or fix the metric on the left to see the schedule react to it.")
+        st.stop()
+    if errors:
+        st.info("Showing the last valid settings until the error is fixed.")
+    st.plotly_chart(lr_figure(curve, height=480), width="stretch", key=f"{P}.chart")
+    events = curve.events
+    changed = events[events["event"].isin(["reduced", "increased", "reduction skipped"])]
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Evaluations", len(events))
+    c2.metric("LR changes", int((events["event"].isin(["reduced", "increased"])).sum()))
+    c3.metric("Final LR", fmt_number(float(curve.frame["lr"].iloc[-1]), 4))
+    for note in curve.notes:
+        st.warning(note)
+    only = st.toggle("Only evaluations where something happened", value=True, key=f"{P}.only_changes")
+    shown = changed if only else events
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        column_config={"explanation": st.column_config.TextColumn(width="large")},
+    )
+
+st.divider()
+st.subheader("Decision rule")
+st.latex(spec.formula)
+st.markdown("\n".join(f"- {n}" for n in spec.notes))
