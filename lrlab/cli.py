@@ -75,7 +75,9 @@ def _list(fmt: str) -> str:
 
 def _info(name: str, steps: int) -> str:
     from lrlab.schedulers import get_spec
+    from lrlab.specs import validate_run
 
+    validate_run(steps, 0.1, 1)  # the run length the step-relative defaults are shown for
     spec = get_spec(name)
     lines = [f"{spec.qualified_name}: {spec.title}", spec.summary, "", "parameters:"]
     for p in spec.params:
@@ -91,19 +93,23 @@ def _info(name: str, steps: int) -> str:
 
 
 def _curve(args: argparse.Namespace) -> str:
-    from lrlab.simulate import curve
+    from lrlab.simulate import simulate
+    from lrlab.specs import ScheduleConfig
 
     params = dict(parse_assignment(item) for item in args.set)
     if "base_lr" in params:
         raise LrlabError("Invalid --set base_lr: pass the base lr as --base-lr", field="base_lr")
-    frame = curve(
+    # scheduler parameters and run options kept apart: `--set steps=3` is an unknown parameter,
+    # not a second value for the run length
+    config = ScheduleConfig.make(
         args.name,
+        params,
         steps=args.steps,
         base_lr=args.base_lr,
         steps_per_epoch=args.steps_per_epoch,
         optimizer=args.optimizer,
-        **params,
     )
+    frame = simulate(config).frame
     if args.format == "json":
         return frame.to_json(orient="records", double_precision=15)
     return frame.to_csv(index=False).rstrip("\n")
