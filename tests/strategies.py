@@ -107,8 +107,11 @@ def _draw_int(rng: random.Random, low: int, high: int) -> int:
     return rng.randint(low, high)
 
 
-def draw_value(spec: SchedulerSpec, p: ParamSpec, steps: int, rng: random.Random) -> Any:
-    """One valid value of ``p`` for a run of ``steps`` steps (before the cross-parameter rules)."""
+def draw_value(spec: SchedulerSpec, p: ParamSpec, steps: int, rng: random.Random, groups: int = 1) -> Any:
+    """One valid value of ``p`` for a run of ``steps`` steps (before the cross-parameter rules); for a
+    per-group parameter and several param groups, half of the time a list with one value per group."""
+    if getattr(p, "per_group", False) and groups > 1 and rng.random() < 0.5:
+        return [draw_value(spec, p, steps, rng) for _ in range(groups)]
     if p.optional and rng.random() < 0.3:
         return None
     if p.kind == "bool":
@@ -133,7 +136,10 @@ def draw_value(spec: SchedulerSpec, p: ParamSpec, steps: int, rng: random.Random
 def draw_params(spec: SchedulerSpec, ctx: RunContext, rng: random.Random, *, attempts: int = 200) -> dict[str, Any]:
     """A complete, valid parameter dict for ``spec`` (cross rules included), or AssertionError."""
     for _ in range(attempts):
-        params = {p.name: draw_value(spec, p, ctx.steps, rng) for p in spec.params if p.name != spec.base_lr_param}
+        groups = len(ctx.group_lrs)
+        params = {
+            p.name: draw_value(spec, p, ctx.steps, rng, groups) for p in spec.params if p.name != spec.base_lr_param
+        }
         try:
             spec.validate(params, ctx)
         except LrlabError:
