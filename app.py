@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="lrlab — learning-rate schedules", page_icon=":material/ssid_chart:", layout="wide")
+st.set_page_config(page_title="lrlab — learning-rate schedules", page_icon="📉", layout="wide")
 
 PAGES = [
     st.Page("pages/playground.py", title="Playground", icon=":material/show_chart:", default=True),
