@@ -155,7 +155,9 @@ def simulate(config: ScheduleConfig, *, metrics: Any = None, eval_every: int = 1
             "check the parameters (an overflowing growth factor, or a division by zero in an expression)",
             field=field_name,
         )
-    negative = np.flatnonzero((lrs[:end] < 0).any(axis=1))
+    # within a few ulps of the largest lr a negative value is rounding (LinearLR's decay to 0 leaves -1e-18)
+    noise = 4 * np.finfo(np.float64).eps * float(np.max(np.abs(lrs[:end])))
+    negative = np.flatnonzero((lrs[:end] < -noise).any(axis=1))
     if negative.size:
         notes.append(
             f"The learning rate is negative from step {int(negative[0])} on ({lrs[negative[0]].min():.4g}); "
@@ -315,7 +317,9 @@ def compare(library: np.ndarray, closed: np.ndarray) -> tuple[float, int | None]
     """Max relative difference of two curves and the first row where it exceeds :data:`DIFF_TOLERANCE`.
 
     Relative to the closed form's value, floored at 1e-12 of the curve's largest magnitude, so that
-    a curve passing through 0 is not judged by its rounding noise there. A value present in one curve
+    a curve passing through 0 is not judged by its rounding noise there; a difference within a few
+    ulps of that largest magnitude is rounding noise and counts as 0 (torch's recursive LinearLR
+    leaves ~1e-18 where the closed form of a decay to 0 is exactly 0). A value present in one curve
     and missing (NaN) in the other counts as an infinite difference.
     """
     library = np.atleast_2d(np.asarray(library, dtype=np.float64))
@@ -323,8 +327,10 @@ def compare(library: np.ndarray, closed: np.ndarray) -> tuple[float, int | None]
     finite = np.isfinite(closed)
     scale = np.max(np.abs(closed[finite])) if finite.any() else 1.0
     floor = max(1e-12 * scale, np.finfo(np.float64).tiny)
+    noise = 4 * np.finfo(np.float64).eps * scale
     with np.errstate(invalid="ignore"):
-        rel = np.abs(library - closed) / np.maximum(np.abs(closed), floor)
+        difference = np.abs(library - closed)
+        rel = np.where(difference <= noise, 0.0, difference / np.maximum(np.abs(closed), floor))
     both_nan = np.isnan(library) & np.isnan(closed)
     rel = np.where(both_nan, 0.0, rel)
     rel = np.where(np.isnan(rel), np.inf, rel)
