@@ -18,7 +18,7 @@ import torch
 
 from lrlab.metrics import synthetic_loss
 from lrlab.schedulers import get_spec
-from lrlab.specs import LrlabError, RunContext, ScheduleConfig, SchedulerSpec, validate_run
+from lrlab.specs import LrlabError, RunContext, ScheduleConfig, SchedulerSpec, validate_optimizer, validate_run
 
 #: Relative difference above which the closed form and the library are reported as different.
 DIFF_TOLERANCE = 1e-9
@@ -60,10 +60,7 @@ def _context(config: ScheduleConfig) -> RunContext:
 def resolve(config: ScheduleConfig) -> tuple[SchedulerSpec, dict[str, Any], RunContext]:
     """Validate a config: its spec, its complete params, and its run context (or :class:`LrlabError`)."""
     validate_run(config.steps, config.base_lr, config.steps_per_epoch, config.group_lrs)
-    if len(config.group_lrs) > 7:
-        raise LrlabError(
-            f"Invalid group_lrs ({len(config.group_lrs)} extra groups): at most 7 are allowed", field="group_lrs"
-        )
+    validate_optimizer(config)
     spec = get_spec(config.scheduler)
     params = dict(config.params_dict)
     if spec.base_lr_param and spec.base_lr_param in params:
@@ -75,11 +72,15 @@ def resolve(config: ScheduleConfig) -> tuple[SchedulerSpec, dict[str, Any], RunC
     return spec, spec.validate(params, ctx), ctx
 
 
-def _optimizer(kind: str, lrs: tuple[float, ...]) -> torch.optim.Optimizer:
+def _optimizer(config: ScheduleConfig, lrs: tuple[float, ...]) -> torch.optim.Optimizer:
+    """A throw-away optimizer over one tiny parameter per group; only its param groups matter."""
     groups = [{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": lr} for lr in lrs]
-    if kind == "adam":
-        return torch.optim.Adam(groups, lr=lrs[0], betas=(0.9, 0.999))
-    return torch.optim.SGD(groups, lr=lrs[0], momentum=0.9)
+    if config.optimizer in ("adam", "adamw"):
+        cls = torch.optim.Adam if config.optimizer == "adam" else torch.optim.AdamW
+        return cls(groups, lr=lrs[0], betas=tuple(config.betas))
+    if config.optimizer == "adagrad":  # no momentum and no betas: what CyclicLR/OneCycleLR refuse to cycle
+        return torch.optim.Adagrad(groups, lr=lrs[0])
+    return torch.optim.SGD(groups, lr=lrs[0], momentum=config.momentum)
 
 
 def _library_error(spec: SchedulerSpec, exc: BaseException, params: dict[str, Any]) -> LrlabError:
@@ -103,9 +104,11 @@ def simulate(config: ScheduleConfig, *, metrics: Any = None, eval_every: int = 1
     if spec.needs_metric:
         metrics, eval_every = _metric_stream(metrics, eval_every, steps, notes)
     momentum = spec.cycles_momentum is not None and spec.cycles_momentum(params)
-    mom_name = "beta1" if config.optimizer == "adam" else "momentum"
+    uses_betas = config.optimizer in ("adam", "adamw")
+    mom_name = "beta1" if uses_betas else "momentum"
+    every = 1 if config.interval == "step" else config.steps_per_epoch  # optimizer steps per scheduler.step()
 
-    optimizer = _optimizer(config.optimizer, ctx.group_lrs)
+    optimizer = _optimizer(config, ctx.group_lrs)
     groups = optimizer.param_groups
     lrs = np.full((steps, n_groups), np.nan)
     moms = np.full(steps, np.nan) if momentum else None
@@ -124,12 +127,13 @@ def simulate(config: ScheduleConfig, *, metrics: Any = None, eval_every: int = 1
             for g in range(n_groups):
                 lrs[t, g] = groups[g]["lr"]
             if moms is not None:
-                moms[t] = groups[0]["betas"][0] if config.optimizer == "adam" else groups[0]["momentum"]
+                moms[t] = groups[0]["betas"][0] if uses_betas else groups[0]["momentum"]
             if t == steps - 1:
                 break
             try:
                 if not spec.needs_metric:
-                    step()
+                    if (t + 1) % every == 0:
+                        step()
                 elif (t + 1) % eval_every == 0:
                     value = float(metrics[(t + 1) // eval_every - 1])
                     metric_col[t] = value
@@ -179,13 +183,18 @@ def simulate(config: ScheduleConfig, *, metrics: Any = None, eval_every: int = 1
     if spec.closed_form is not None:
         with np.errstate(all="ignore"):
             cdata: dict[str, Any] = {"step": t}
+            local = t // every  # the scheduler's own step count at each optimizer step
             for g, name in enumerate(lr_cols):
                 gctx = replace(ctx, group=g)
-                cdata[name] = np.asarray(spec.closed_form(t, ctx.group_lrs[g], params, gctx), dtype=np.float64)
+                cdata[name] = np.asarray(spec.closed_form(local, ctx.group_lrs[g], params, gctx), dtype=np.float64)
             if moms is not None and spec.closed_momentum is not None:
-                cdata[mom_name] = np.asarray(spec.closed_momentum(t, ctx.base_lr, params, ctx), dtype=np.float64)
+                cdata[mom_name] = np.asarray(spec.closed_momentum(local, ctx.base_lr, params, ctx), dtype=np.float64)
         closed = pd.DataFrame(cdata)
-        max_rel, first_diff = compare(frame[list(lr_cols)].to_numpy(), closed[list(lr_cols)].to_numpy())
+        if closed[list(lr_cols)].isna().all().all():  # e.g. a composition that is not a join or a product
+            closed = None
+            notes.append(f"No closed form for this {spec.name} configuration: only the library curve is drawn.")
+        else:
+            max_rel, first_diff = compare(frame[list(lr_cols)].to_numpy(), closed[list(lr_cols)].to_numpy())
     frame.attrs["notes"] = list(notes)
     return Curve(
         config=config,
@@ -347,6 +356,10 @@ def curve(
     steps_per_epoch: int = 1,
     optimizer: str = "sgd",
     group_lrs: tuple[float, ...] | list[float] = (),
+    param_groups: list[dict[str, float]] | None = None,
+    momentum: float = 0.9,
+    betas: tuple[float, float] | list[float] = (0.9, 0.999),
+    interval: str = "step",
     metrics: np.ndarray | list[float] | None = None,
     eval_every: int = 1,
     **params: Any,
@@ -364,8 +377,8 @@ def curve(
     >>> curve("StepLR", steps=6, base_lr=1.0, step_size=2, gamma=0.5)["lr"].tolist()
     [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
     """
-    if optimizer not in ("sgd", "adam"):
-        raise LrlabError(f"Invalid optimizer ({optimizer!r}): must be 'sgd' or 'adam'", field="optimizer")
+    if param_groups is not None:
+        base_lr, group_lrs = _from_param_groups(param_groups, group_lrs)
     try:
         config = ScheduleConfig.make(
             name,
@@ -375,10 +388,32 @@ def curve(
             steps_per_epoch=steps_per_epoch,
             optimizer=optimizer,
             group_lrs=tuple(group_lrs),
+            momentum=momentum,
+            betas=tuple(betas),
+            interval=interval,
         )
     except TypeError as exc:  # unhashable parameter values
         raise LrlabError(f"Invalid parameters: {exc}") from None
     return simulate(config, metrics=metrics, eval_every=eval_every).frame
+
+
+def _from_param_groups(groups: Any, group_lrs: Any) -> tuple[float, tuple[float, ...]]:
+    """``param_groups=[{"lr": 0.1}, {"lr": 0.2}]`` → (base lr, extra groups' lrs)."""
+    if group_lrs:
+        raise LrlabError("Invalid param_groups: give param_groups or group_lrs, not both", field="param_groups")
+    if not isinstance(groups, (list, tuple)) or not groups:
+        raise LrlabError(
+            "Invalid param_groups: must be a non-empty list like [{'lr': 0.1}, {'lr': 0.2}]", field="param_groups"
+        )
+    lrs = []
+    for i, group in enumerate(groups):
+        if not isinstance(group, dict) or set(group) != {"lr"}:
+            raise LrlabError(
+                f"Invalid param_groups[{i}] ({group!r}): must be a mapping with exactly the key 'lr'",
+                field="param_groups",
+            )
+        lrs.append(group["lr"])
+    return lrs[0], tuple(lrs[1:])
 
 
 def summary(frame: pd.DataFrame, column: str = "lr") -> dict[str, float | int]:

@@ -16,7 +16,7 @@ from typing import Any, Literal
 import numpy as np
 
 Library = Literal["torch", "transformers"]
-ParamKind = Literal["int", "float", "bool", "choice", "int_list", "expr"]
+ParamKind = Literal["int", "float", "bool", "choice", "int_list", "expr", "children"]
 Default = Any  # a value, or a callable ``(steps) -> value`` for sizes that follow the run length
 
 #: Upper bound on the number of steps one curve may have (a visitor can't hold the server).
@@ -27,6 +27,8 @@ MAX_LIST_LEN = 100
 MAX_EXPR_LEN = 500
 #: Most param groups one simulated optimizer may have.
 MAX_GROUPS = 8
+#: Most children a SequentialLR / ChainedScheduler may have.
+MAX_CHILDREN = 6
 
 
 class LrlabError(ValueError):
@@ -90,6 +92,8 @@ class ParamSpec:
             text = "must be one of " + ", ".join(repr(c) for c in self.choices)
         elif self.kind == "expr":
             text = f"must be an expression in `epoch` of at most {MAX_EXPR_LEN} characters"
+        elif self.kind == "children":
+            text = f'must be a list of 1 to {MAX_CHILDREN} schedulers, each {{"name": ..., <its params>}}'
         else:
             noun = {
                 "int": "an integer",
@@ -139,6 +143,13 @@ class ParamSpec:
             if not isinstance(value, str) or not value.strip() or len(value) > MAX_EXPR_LEN:
                 raise invalid(self.name, value, self.allowed_text(steps))
             return value.strip()
+        if kind == "children":
+            if not isinstance(value, (list, tuple)) or not 1 <= len(value) <= MAX_CHILDREN:
+                raise invalid(self.name, value, self.allowed_text(steps))
+            items = [c.to_dict() if isinstance(c, FrozenMap) else c for c in value]
+            if not all(isinstance(c, Mapping) and isinstance(c.get("name"), str) for c in items):
+                raise invalid(self.name, value, self.allowed_text(steps))
+            return tuple(_freeze(c) for c in items)
         if kind == "int_list":
             if not isinstance(value, (list, tuple)) or len(value) > MAX_LIST_LEN:
                 raise invalid(self.name, value, self.allowed_text(steps))
@@ -283,14 +294,41 @@ def validate_run(steps: Any, base_lr: Any, steps_per_epoch: Any, group_lrs: Any 
         or not 1 <= steps_per_epoch <= MAX_STEPS
     ):
         raise invalid("steps_per_epoch", steps_per_epoch, f"must be an integer in [1, {MAX_STEPS}]")
+    if len(group_lrs) > MAX_GROUPS - 1:
+        raise LrlabError(
+            f"Invalid group_lrs ({len(group_lrs)} extra groups): at most {MAX_GROUPS - 1} are allowed",
+            field="group_lrs",
+        )
     for name, lr in [("base_lr", base_lr)] + [(f"lr_{i + 1}", v) for i, v in enumerate(group_lrs)]:
-        if (
-            isinstance(lr, bool)
-            or not isinstance(lr, (int, float, np.integer, np.floating))
-            or not math.isfinite(lr)
-            or not 0 < lr <= 1e3
-        ):
+        if not _is_number(lr) or not 0 < lr <= 1e3:
             raise invalid(name, lr, "must be a number in (0, 1000]")
+
+
+def _is_number(value: Any) -> bool:
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, (int, float, np.integer, np.floating))
+        and math.isfinite(value)
+    )
+
+
+def validate_optimizer(config: ScheduleConfig) -> None:
+    """Check the optimizer settings of a config (momentum for SGD, betas for Adam/AdamW)."""
+    if config.optimizer not in OPTIMIZERS:
+        raise invalid("optimizer", config.optimizer, "must be one of " + ", ".join(map(repr, OPTIMIZERS)))
+    if config.interval not in ("step", "epoch"):
+        raise invalid("interval", config.interval, "must be 'step' or 'epoch'")
+    if not _is_number(config.momentum) or not 0 <= config.momentum < 1:
+        raise invalid("momentum", config.momentum, "must be a number in [0, 1)")
+    betas = config.betas
+    if len(betas) != 2 or not all(_is_number(b) and 0 <= b < 1 for b in betas):
+        raise invalid("betas", list(betas), "must be two numbers in [0, 1)")
+
+
+Optimizer = Literal["sgd", "adam", "adamw", "adagrad"]
+OPTIMIZERS: tuple[str, ...] = ("sgd", "adam", "adamw", "adagrad")
+Interval = Literal["step", "epoch"]
+RUN_FIELDS = ("base_lr", "steps", "steps_per_epoch", "optimizer", "group_lrs", "momentum", "betas", "interval")
 
 
 @dataclass(frozen=True)
@@ -298,7 +336,10 @@ class ScheduleConfig:
     """One configured schedule: the unit that flows through URL, compare list, export and cache.
 
     Frozen and hashable: ``params`` is stored as a sorted tuple of ``(name, value)`` pairs with
-    lists turned into tuples. :meth:`to_dict` / :meth:`from_dict` give its JSON form.
+    lists turned into tuples and mappings into :class:`FrozenMap`. :meth:`to_dict` /
+    :meth:`from_dict` give its JSON form. ``interval`` says how the training loop calls
+    ``scheduler.step()``: after every optimizer step, or once per epoch (every ``steps_per_epoch``
+    optimizer steps).
     """
 
     scheduler: str
@@ -306,14 +347,18 @@ class ScheduleConfig:
     base_lr: float = 0.1
     steps: int = 1000
     steps_per_epoch: int = 1
-    optimizer: Literal["sgd", "adam"] = "sgd"
+    optimizer: Optimizer = "sgd"
     group_lrs: tuple[float, ...] = ()  # initial lrs of extra param groups (group 1, 2, …)
+    momentum: float = 0.9  # SGD's momentum
+    betas: tuple[float, float] = (0.9, 0.999)  # Adam / AdamW
+    interval: Interval = "step"
 
     @classmethod
     def make(cls, scheduler: str, params: Mapping[str, Any] | None = None, **run: Any) -> ScheduleConfig:
         frozen = tuple(sorted((k, _freeze(v)) for k, v in (params or {}).items()))
-        if "group_lrs" in run:
-            run["group_lrs"] = tuple(run["group_lrs"])
+        for name in ("group_lrs", "betas"):
+            if name in run and isinstance(run[name], (list, tuple)):
+                run[name] = tuple(run[name])
         return cls(scheduler=scheduler, params=frozen, **run)
 
     @property
@@ -329,6 +374,9 @@ class ScheduleConfig:
             "steps_per_epoch": self.steps_per_epoch,
             "optimizer": self.optimizer,
             "group_lrs": list(self.group_lrs),
+            "momentum": self.momentum,
+            "betas": list(self.betas),
+            "interval": self.interval,
         }
 
     def to_json(self) -> str:
@@ -336,10 +384,11 @@ class ScheduleConfig:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ScheduleConfig:
+        """Build from plain data (JSON, YAML, a URL), checking the shape; values are checked when resolved."""
         if not isinstance(data, Mapping):
             raise LrlabError("A schedule config must be a mapping of fields", field=None)
-        allowed = {"scheduler", "params", "base_lr", "steps", "steps_per_epoch", "optimizer", "group_lrs"}
-        unknown = sorted(set(data) - allowed)
+        allowed = {"scheduler", "params", *RUN_FIELDS}
+        unknown = sorted(str(k) for k in set(data) - allowed)
         if unknown:
             raise LrlabError(
                 f"Unknown config field {unknown[0]!r}: allowed are {', '.join(sorted(allowed))}", field=unknown[0]
@@ -347,31 +396,54 @@ class ScheduleConfig:
         if not isinstance(data.get("scheduler"), str):
             raise invalid("scheduler", data.get("scheduler"), "must be a scheduler name")
         params = data.get("params", {})
-        if not isinstance(params, Mapping):
+        if not isinstance(params, Mapping) or not all(isinstance(k, str) for k in params):
             raise invalid("params", params, "must be a mapping of parameter names to values")
-        run = {k: data[k] for k in ("base_lr", "steps", "steps_per_epoch", "optimizer", "group_lrs") if k in data}
-        if "optimizer" in run and run["optimizer"] not in ("sgd", "adam"):
-            raise invalid("optimizer", run["optimizer"], "must be 'sgd' or 'adam'")
-        if "group_lrs" in run and not isinstance(run["group_lrs"], (list, tuple)):
-            raise invalid("group_lrs", run["group_lrs"], "must be a list of learning rates")
-        return cls.make(data["scheduler"], params, **run)
+        run = {k: data[k] for k in RUN_FIELDS if k in data}
+        if "optimizer" in run and run["optimizer"] not in OPTIMIZERS:
+            raise invalid("optimizer", run["optimizer"], "must be one of " + ", ".join(map(repr, OPTIMIZERS)))
+        if "interval" in run and run["interval"] not in ("step", "epoch"):
+            raise invalid("interval", run["interval"], "must be 'step' or 'epoch'")
+        for name in ("group_lrs", "betas"):
+            if name in run and not isinstance(run[name], (list, tuple)):
+                raise invalid(name, run[name], "must be a list of numbers")
+        try:
+            return cls.make(data["scheduler"], params, **run)
+        except TypeError as exc:
+            raise LrlabError(f"Invalid config: {exc}") from None
+
+
+class FrozenMap(tuple):
+    """A mapping frozen into a hashable tuple of sorted ``(key, value)`` pairs (for configs)."""
+
+    __slots__ = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: _thaw(v) for k, v in self}
 
 
 def _freeze(value: Any) -> Any:
-    return tuple(_freeze(v) for v in value) if isinstance(value, (list, tuple)) else value
+    if isinstance(value, Mapping):
+        return FrozenMap(sorted((str(k), _freeze(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple)) and not isinstance(value, FrozenMap):
+        return tuple(_freeze(v) for v in value)
+    return value
 
 
 def _thaw(value: Any) -> Any:
+    if isinstance(value, FrozenMap):
+        return value.to_dict()
     return [_thaw(v) for v in value] if isinstance(value, tuple) else value
 
 
 __all__ = [
     "MAX_STEPS",
+    "FrozenMap",
     "LrlabError",
     "ParamSpec",
     "RunContext",
     "ScheduleConfig",
     "SchedulerSpec",
     "invalid",
+    "validate_optimizer",
     "validate_run",
 ]

@@ -17,6 +17,7 @@ import random
 from typing import Any
 
 from lrlab import LrlabError, ParamSpec, SchedulerSpec
+from lrlab.schedulers import SCHEDULERS
 from lrlab.specs import RunContext
 
 #: Expressions for LambdaLR: multipliers of the initial lr, finite and positive-or-zero at every step.
@@ -120,6 +121,8 @@ def draw_value(spec: SchedulerSpec, p: ParamSpec, steps: int, rng: random.Random
         return rng.choice(p.choices)
     if p.kind == "expr":
         return rng.choice(MULTIPLICATIVE_EXPRESSIONS if spec.name == "MultiplicativeLR" else LAMBDA_EXPRESSIONS)
+    if p.kind == "children":
+        return draw_children(spec.name, steps, rng)
     spec_low, spec_high = p.bounds_for(steps)
     low, high = sub_range(spec, p, steps)
     assert low is not None and high is not None, f"{spec.name}.{p.name}: give it a sub-range in SUB_RANGES"
@@ -133,6 +136,32 @@ def draw_value(spec: SchedulerSpec, p: ParamSpec, steps: int, rng: random.Random
     return _draw_float(rng, p, float(low), float(high), low == spec_low, high == spec_high)
 
 
+# children whose sequence (SequentialLR) or product (ChainedScheduler) has a closed form
+JOINABLE_CHILDREN = (
+    "LinearLR",
+    "ConstantLR",
+    "StepLR",
+    "ExponentialLR",
+    "CosineAnnealingLR",
+    "PolynomialLR",
+    "LambdaLR",
+    "CosineAnnealingWarmRestarts",
+    "get_cosine_schedule_with_warmup",
+    "get_linear_schedule_with_warmup",
+)
+MULTIPLYING_CHILDREN = ("LinearLR", "ConstantLR", "StepLR", "ExponentialLR", "PolynomialLR", "MultiStepLR")
+
+
+def draw_children(name: str, steps: int, rng: random.Random) -> list[dict[str, Any]]:
+    """2-3 children for a composite, each with its own valid draw."""
+    pool = JOINABLE_CHILDREN if name == "SequentialLR" else MULTIPLYING_CHILDREN
+    kids = []
+    for child in rng.sample(pool, rng.randint(2, 3)):
+        child_spec = SCHEDULERS[child]
+        kids.append({"name": child, **draw_params(child_spec, context(steps, 0.1), rng)})
+    return kids
+
+
 def draw_params(spec: SchedulerSpec, ctx: RunContext, rng: random.Random, *, attempts: int = 200) -> dict[str, Any]:
     """A complete, valid parameter dict for ``spec`` (cross rules included), or AssertionError."""
     for _ in range(attempts):
@@ -140,6 +169,8 @@ def draw_params(spec: SchedulerSpec, ctx: RunContext, rng: random.Random, *, att
         params = {
             p.name: draw_value(spec, p, ctx.steps, rng, groups) for p in spec.params if p.name != spec.base_lr_param
         }
+        if spec.name == "SequentialLR":  # one milestone fewer than children, increasing
+            params["milestones"] = sorted(rng.randint(0, ctx.steps) for _ in range(len(params["schedulers"]) - 1))
         try:
             spec.validate(params, ctx)
         except LrlabError:

@@ -83,7 +83,8 @@ def test_cosine_annealing_lr_with_eta_min_above_the_lr_rises():
 def test_chained_scheduler_multiplies_constant_and_exponential_factors():
     # t0: ConstantLR 0.5; t1: ×0.9; t2: ConstantLR undoes ×0.5, ×0.9 again; t3: ×0.9
     expected = [0.5, 0.45, 0.81, 0.729]
-    assert lrs("ChainedScheduler", 4, 1, factor=0.5, total_iters=2, gamma=0.9) == pytest.approx(expected, rel=1e-14)
+    children = [{"name": "ConstantLR", "factor": 0.5, "total_iters": 2}, {"name": "ExponentialLR", "gamma": 0.9}]
+    assert lrs("ChainedScheduler", 4, 1, schedulers=children) == pytest.approx(expected, rel=1e-14)
 
 
 @pytest.mark.parametrize(
@@ -190,7 +191,16 @@ def test_warm_restarts_restart_at_the_end_of_each_doubling_cycle():
 
 
 def test_sequential_lr_restarts_the_cosine_child_at_the_milestone():
-    got = lrs("SequentialLR", 9, 1.0, start_factor=0.1, warmup_iters=3, T_max=4, eta_min=0.0)
+    got = lrs(
+        "SequentialLR",
+        9,
+        1.0,
+        schedulers=[
+            {"name": "LinearLR", "start_factor": 0.1, "total_iters": 3},
+            {"name": "CosineAnnealingLR", "T_max": 4, "eta_min": 0.0},
+        ],
+        milestones=[3],
+    )
     warm = [0.1, 0.4, 0.7]  # LinearLR 0.1 → 1 over 3 steps
     cosine = [(1 + math.cos(math.pi * k / 4)) / 2 for k in range(6)]  # CosineAnnealingLR from its local step 0
     assert got == pytest.approx(warm + cosine, rel=1e-14, abs=1e-16)

@@ -117,6 +117,7 @@ def wrong_values(p: ParamSpec) -> list[Any]:
         "choice": ["no-such-choice", 1, True],
         "int_list": [5, [2.5], ["1"], "1,2", [True], list(range(MAX_LIST_LEN + 1))],
         "expr": [0.5, "", "   ", "epoch +", "x" * 501, ["epoch"]],
+        "children": [5, [], "StepLR", [{"nam": "StepLR"}], [{"name": 3}], [{"name": "StepLR"}] * 7],
     }[p.kind]
     if getattr(p, "per_group", False):  # a list of valid values, one per param group, is fine there
         wrong = [w for w in wrong if not isinstance(w, list)]
@@ -272,16 +273,31 @@ def test_wsd_refuses_neither_training_nor_stable_steps():
     assert "Either num_training_steps or num_stable_steps must be specified" in str(error)
 
 
-@pytest.mark.parametrize("warmup_iters", [STEPS, STEPS + 1])
-def test_sequential_lr_refuses_a_warm_up_as_long_as_the_run(warmup_iters):
-    error = refusal("SequentialLR", warmup_iters=warmup_iters)
-    assert_names(error, "warmup_iters", warmup_iters)
-    assert f"{STEPS} steps" in str(error)
+TWO_CHILDREN = [{"name": "LinearLR", "total_iters": 3}, {"name": "CosineAnnealingLR", "T_max": 10}]
 
 
-def test_sequential_lr_accepts_a_warm_up_one_step_shorter_than_the_run():
-    frame = lrlab.curve("SequentialLR", steps=STEPS, warmup_iters=STEPS - 1)
-    assert frame["lr"].iloc[-1] == pytest.approx(0.1)  # the cosine's first value: the initial lr
+@pytest.mark.parametrize("milestones", [[], [3, 5]])
+def test_sequential_lr_needs_one_milestone_fewer_than_children(milestones):
+    error = refusal("SequentialLR", schedulers=TWO_CHILDREN, milestones=milestones)
+    assert_names(error, "milestones", milestones)
+    assert "Sequential Schedulers expects number of schedulers" in str(error)  # torch's own words
+
+
+def test_sequential_lr_refuses_milestones_out_of_order():
+    children = [*TWO_CHILDREN, {"name": "StepLR", "step_size": 2}]
+    error = refusal("SequentialLR", schedulers=children, milestones=[8, 4])
+    assert_names(error, "milestones", [8, 4])
+
+
+def test_a_childs_bad_parameter_is_named_with_its_position():
+    error = refusal("SequentialLR", schedulers=[{"name": "StepLR", "step_size": 0}, TWO_CHILDREN[1]], milestones=[3])
+    assert error.field == "schedulers[0].step_size" and "step_size (0)" in str(error)
+
+
+@pytest.mark.parametrize("child", ["ReduceLROnPlateau", "SequentialLR", "nope"])
+def test_a_composite_refuses_children_it_cannot_hold(child):
+    error = refusal("ChainedScheduler", schedulers=[{"name": child}])
+    assert error.field == "schedulers[0].name" and repr(child) in str(error)
 
 
 # ---- what only the library refuses ---------------------------------------------------------------

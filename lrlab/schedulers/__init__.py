@@ -6,10 +6,13 @@ transformers' ``SchedulerType`` values (``"cosine"``) and is case-insensitive.
 
 from __future__ import annotations
 
+from lrlab import compose
 from lrlab.schedulers import hf_specs, torch_specs
 from lrlab.specs import LrlabError, SchedulerSpec
 
-SCHEDULERS: dict[str, SchedulerSpec] = {spec.name: spec for spec in (*torch_specs.SPECS, *hf_specs.SPECS)}
+SCHEDULERS: dict[str, SchedulerSpec] = {
+    spec.name: spec for spec in (*torch_specs.SPECS, *compose.SPECS, *hf_specs.SPECS)
+}
 
 _LOOKUP: dict[str, str] = {}
 for _spec in SCHEDULERS.values():

@@ -109,6 +109,8 @@ def _render(p: ParamSpec, key: str, steps: int) -> Any:
         return st.text_input(label, key=key, help=help_text, max_chars=500)
     if p.kind == "int_list":
         return _int_list(p, key, default, help_text)
+    if p.kind == "children":
+        return _children_json(p, key, default, help_text)
     low, high = p.bounds_for(steps)
     if p.optional:
         st.session_state.setdefault(key, default)
@@ -166,6 +168,18 @@ def _int_list(p: ParamSpec, key: str, default: Any, help_text: str) -> Any:
     except ValueError:
         return text
     return [int(v) if isinstance(v, float) and v.is_integer() else v for v in parsed]
+
+
+def _children_json(p: ParamSpec, key: str, default: Any, help_text: str) -> Any:
+    """Child schedulers as editable JSON (the Compose page has a full editor). Returns the parsed list,
+    or the raw text when it is not JSON, so that validation names the parameter."""
+    text_key = key + ".text"
+    st.session_state.setdefault(text_key, json.dumps(default, indent=1))
+    text = st.text_area(p.name, key=text_key, help=help_text + " Edit them one by one on the Compose page.", height=180)
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 def legend_rows(spec: SchedulerSpec, params: dict[str, Any], base_lr: float) -> list[dict[str, str]]:
