@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from lrlab.specs import LrlabError
+from lrlab.specs import LrlabError, parse_value
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
@@ -21,11 +21,7 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     key = key.strip()
     if not sep or not key:
         raise LrlabError(f"Invalid --set ({text!r}): expected key=value, e.g. --set gamma=0.5", field="--set")
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        value = raw
-    return key, value
+    return key, parse_value(raw)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -127,7 +123,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LrlabError as exc:
         print(f"error: {exc}".replace("\n", " "), file=sys.stderr)
         return 2
-    print(out)
+    try:
+        print(out)
+    except BrokenPipeError:  # `python -m lrlab curve … | head`: the reader left, nothing to report
+        sys.stdout = None
     return 0
 
 

@@ -71,11 +71,35 @@ def _add_events(fig: go.Figure, curve: Curve) -> None:
         )
 
 
-def lr_figure(curve: Curve, *, log_y: bool = False, show_closed: bool = True, height: int = 460) -> go.Figure:
+X_TITLES = {"step": "optimizer step", "epoch": "epoch", "samples": "samples seen", "tokens": "tokens seen"}
+
+
+def x_values(frame, x_axis: str = "step", samples_per_step: int = 1, seq_len: int | None = None) -> np.ndarray:
+    """The x coordinate of every row: optimizer steps, epochs, or samples / tokens seen before it."""
+    step = frame["step"].to_numpy()
+    if x_axis == "epoch":
+        return frame["epoch"].to_numpy()
+    if x_axis == "samples":
+        return step * samples_per_step
+    if x_axis == "tokens":
+        return step * samples_per_step * (seq_len or 1)
+    return step
+
+
+def lr_figure(
+    curve: Curve,
+    *,
+    log_y: bool = False,
+    show_closed: bool = True,
+    height: int = 460,
+    x_axis: str = "step",
+    samples_per_step: int = 1,
+    seq_len: int | None = None,
+) -> go.Figure:
     """The library curve (solid, one per param group), the closed form over it (dashed), the
     momentum below it where the scheduler cycles it, and the metric where it drives the lr."""
     frame = curve.frame
-    x = frame["step"].to_numpy()
+    x = x_values(frame, x_axis, samples_per_step, seq_len)
     epoch = frame["epoch"].to_numpy()
     momentum = curve.momentum_column
     rows = 2 if momentum else 1
@@ -127,13 +151,18 @@ def lr_figure(curve: Curve, *, log_y: bool = False, show_closed: bool = True, he
             col=1,
         )
         fig.update_yaxes(title_text=momentum, row=2, col=1)
+    to_x = dict(zip(frame["step"].to_numpy().tolist(), x.tolist(), strict=True)).get
     if curve.stopped_at is not None:
         fig.add_vline(
-            x=curve.stopped_at, line={"color": "#d62728", "dash": "dot"}, annotation_text="library stops", row=1, col=1
+            x=to_x(curve.stopped_at, curve.stopped_at),
+            line={"color": "#d62728", "dash": "dot"},
+            annotation_text="library stops",
+            row=1,
+            col=1,
         )
     if curve.first_diff_step is not None:
         fig.add_vline(
-            x=curve.first_diff_step,
+            x=to_x(curve.first_diff_step, curve.first_diff_step),
             line={"color": "#ff7f0e", "dash": "dot"},
             annotation_text="closed form differs",
             annotation_position="bottom right",
@@ -148,7 +177,7 @@ def lr_figure(curve: Curve, *, log_y: bool = False, show_closed: bool = True, he
         col=1,
         secondary_y=False,
     )
-    fig.update_xaxes(title_text="optimizer step", row=rows, col=1)
+    fig.update_xaxes(title_text=X_TITLES.get(x_axis, x_axis), row=rows, col=1)
     fig.update_layout(
         height=height,
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
@@ -156,4 +185,54 @@ def lr_figure(curve: Curve, *, log_y: bool = False, show_closed: bool = True, he
         hovermode="x unified",
         uirevision=curve.spec.name,  # keep the user's zoom while sliders move
     )
+    return fig
+
+
+def compare_figure(
+    curves: list[tuple[str, str, Curve]],
+    *,
+    log_y: bool = False,
+    height: int = 480,
+    x_axis: str = "step",
+    samples_per_step: int = 1,
+    seq_len: int | None = None,
+) -> go.Figure:
+    """Several library curves on one chart: ``(label, colour, curve)``; group 0 of each."""
+    fig = go.Figure()
+    for label, color, curve in curves:
+        frame = curve.frame
+        x = x_values(frame, x_axis, samples_per_step, seq_len)
+        fig.add_trace(
+            _trace(
+                x, frame["lr"].to_numpy(), frame["epoch"].to_numpy(), name=label, line={"color": color, "width": 2.5}
+            )
+        )
+    fig.update_yaxes(title_text="learning rate", type="log" if log_y else "linear", exponentformat="e")
+    fig.update_xaxes(title_text=X_TITLES.get(x_axis, x_axis))
+    fig.update_layout(
+        height=height,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        hovermode="x unified",
+        uirevision="compare",
+    )
+    return fig
+
+
+def difference_figure(
+    a: tuple[str, Curve], b: tuple[str, Curve], *, mode: str = "minus", height: int = 300
+) -> go.Figure:
+    """Curve A minus (or divided by) curve B, step by step over their common length."""
+    (name_a, ca), (name_b, cb) = a, b
+    n = min(len(ca.frame), len(cb.frame))
+    ya, yb = ca.frame["lr"].to_numpy()[:n], cb.frame["lr"].to_numpy()[:n]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y = ya - yb if mode == "minus" else np.where(yb != 0, ya / yb, np.nan)
+    y = np.where(np.isfinite(y), y, np.nan)
+    x = np.arange(n)
+    label = f"{name_a} − {name_b}" if mode == "minus" else f"{name_a} ÷ {name_b}"
+    fig = go.Figure(_trace(x, y, x.astype(np.float64), name=label, line={"color": "#444", "width": 2}))
+    fig.add_hline(y=0.0 if mode == "minus" else 1.0, line={"color": "#999", "dash": "dot"})
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 30, "b": 10}, title=label, showlegend=False)
+    fig.update_xaxes(title_text="optimizer step")
     return fig

@@ -412,6 +412,26 @@ class ScheduleConfig:
             raise LrlabError(f"Invalid config: {exc}") from None
 
 
+def parse_value(raw: str) -> Any:
+    """A flat text value (``--set`` on the command line, a URL query value): a JSON literal
+    (``[5, 15]``, ``0.5``, ``null``, ``true``) when it is one, else the text itself (``triangular2``)."""
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def format_value(value: Any) -> str:
+    """The inverse of :func:`parse_value`: text that parses back to ``value``."""
+    if isinstance(value, str):
+        try:
+            json.loads(value)
+        except ValueError:
+            return value
+        return json.dumps(value)  # text that would read as JSON (e.g. "1") keeps its quotes
+    return json.dumps(_thaw(value), separators=(",", ":"))
+
+
 class FrozenMap(tuple):
     """A mapping frozen into a hashable tuple of sorted ``(key, value)`` pairs (for configs)."""
 
@@ -443,7 +463,9 @@ __all__ = [
     "RunContext",
     "ScheduleConfig",
     "SchedulerSpec",
+    "format_value",
     "invalid",
+    "parse_value",
     "validate_optimizer",
     "validate_run",
 ]

@@ -6,6 +6,7 @@ import streamlit as st
 
 from lrlab import SCHEDULERS, LrlabError, ScheduleConfig, summary
 from lrlab.plots import lr_figure
+from lrlab.ui import state
 from lrlab.ui.cache import cached_curve
 from lrlab.ui.nav import ensure_router
 from lrlab.ui.widgets import (
@@ -34,6 +35,16 @@ st.session_state.setdefault(f"{P}.steps", 1000)
 st.session_state.setdefault(f"{P}.base_lr", 0.1)
 st.session_state.setdefault(f"{P}.steps_per_epoch", 100)
 st.session_state.setdefault(f"{P}.optimizer", "sgd")
+
+RUN_KEYS = {"scheduler", "steps", "base_lr", "steps_per_epoch", "optimizer"}
+ignored: list[str] = []
+if state.first_run(P) and (query := state.read_query()):
+    state.apply_run_values(P, query, MAX_APP_STEPS, ignored)
+    linked = state.scheduler_from_query(query, ignored)
+    if linked is not None:
+        st.session_state[f"{P}.scheduler"] = linked.name
+        state.apply_params(linked, P, query, st.session_state[f"{P}.steps"], ignored, skip=RUN_KEYS)
+state.notice(ignored)
 
 top = st.columns([4, 1.2, 1.6, 1.2])
 name = top[0].selectbox(
@@ -72,11 +83,12 @@ with left:
     if spec.cycles_momentum is not None:
         optimizer = st.radio(
             "Optimizer",
-            ["sgd", "adam"],
+            ["sgd", "adam", "adamw", "adagrad"],
             key=f"{P}.optimizer",
             format_func=optimizer_label,
             horizontal=True,
-            help="Which optimizer's momentum the scheduler cycles: SGD's momentum or Adam's beta1.",
+            help="Which optimizer's momentum the scheduler cycles: SGD's momentum, Adam/AdamW's beta1. "
+            "Adagrad has neither: see what torch says when cycle_momentum is on.",
         )
     st.button("Reset to defaults", on_click=reset_params, args=(P, spec), key=f"{P}.reset")
     if spec.name == "OneCycleLR":
@@ -85,6 +97,14 @@ with left:
 config = ScheduleConfig.make(
     name, values, steps=int(steps), base_lr=float(base_lr), steps_per_epoch=int(steps_per_epoch), optimizer=optimizer
 )
+shared = {"scheduler": name, "steps": int(steps), "base_lr": float(base_lr), "steps_per_epoch": int(steps_per_epoch)}
+if spec.cycles_momentum is not None:
+    shared["optimizer"] = optimizer
+shared.update(values)
+state.write_query(shared)
+with left:
+    state.show_share(shared)
+
 error = None
 try:
     curve = cached_curve(config)

@@ -288,8 +288,9 @@ COSINE_ANNEALING_LR = SchedulerSpec(
     legend=((r"\eta_0", "initial lr"), (r"\eta_{\min}", "eta_min"), (r"T_{\max}", "T_max"), ("t", "step index")),
     notes=(
         "Past T_max torch keeps following the cosine: the lr rises back to η₀ at 2·T_max (no clamping).",
-        "torch steps a recursive form (ratio of successive cosines); it drifts from the closed form by "
-        "~1e-15 relative, more near the zeros of the curve.",
+        "torch steps a recursive form (ratio of successive cosines around eta_min): it drifts from the closed "
+        "form by ~1e-15 relative, more after each trough of the cosine and where eta_min is far above the lr "
+        "(an inverted curve), where it can pass 1e-9 over long runs.",
     ),
     reference=DOCS.format("CosineAnnealingLR"),
 )

@@ -54,7 +54,12 @@ def scheduler_label(name: str) -> str:
     return f"{spec.library} · {spec.title}"
 
 
-OPTIMIZER_LABELS = {"sgd": "SGD (momentum)", "adam": "Adam (beta1)"}
+OPTIMIZER_LABELS = {
+    "sgd": "SGD (momentum)",
+    "adam": "Adam (beta1)",
+    "adamw": "AdamW (beta1)",
+    "adagrad": "Adagrad (neither)",
+}
 
 
 def optimizer_label(kind: str) -> str:
@@ -82,6 +87,31 @@ def reset_params(prefix: str, spec: SchedulerSpec) -> None:
     for param in spec.params:
         for suffix in ("", ".text"):
             st.session_state.pop(key_for(prefix, spec, param) + suffix, None)
+
+
+def seed_params(spec: SchedulerSpec, prefix: str, params: dict[str, Any]) -> None:
+    """Put parameter values into the widgets' session state (from a link, a duplicate, a preset)."""
+    for param in spec.params:
+        if param.name not in params or param.name == spec.base_lr_param:
+            continue
+        value = params[param.name]
+        key = key_for(prefix, spec, param)
+        if param.kind == "int_list":
+            st.session_state[key + ".text"] = ", ".join(str(v) for v in value)
+        elif param.kind == "children":
+            st.session_state[key + ".text"] = json.dumps(_plain(value), indent=1)
+        elif isinstance(value, tuple):  # a per-group value: the widget shows group 0's
+            st.session_state[key] = value[0]
+        else:
+            st.session_state[key] = value
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
 
 
 def render_params(spec: SchedulerSpec, key_prefix: str, steps: int) -> dict[str, Any]:

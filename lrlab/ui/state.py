@@ -1,0 +1,124 @@
+"""Page state in the URL: every page can be shared as a link, and a link restores it.
+
+Values travel as flat query keys (``?scheduler=StepLR&steps=1000&gamma=0.5``) or, for lists of
+configurations, one JSON value. They are read with :func:`lrlab.specs.parse_value` (JSON literals,
+else plain text; never pickle) and validated through the specs before they reach a widget: an
+unknown or invalid value is dropped, the widget keeps its default, and the page shows what was
+ignored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import streamlit as st
+
+from lrlab.schedulers import SCHEDULERS, get_spec
+from lrlab.specs import LrlabError, SchedulerSpec, format_value, parse_value
+from lrlab.ui.widgets import seed_params
+
+MAX_QUERY_CHARS = 20_000  # a link longer than this is not read (a visitor can't make us parse megabytes)
+
+
+def first_run(page: str) -> bool:
+    """True once per session and page: the moment to read the URL."""
+    flag = f"__url_loaded.{page}"
+    if st.session_state.get(flag):
+        return False
+    st.session_state[flag] = True
+    return True
+
+
+def read_query() -> dict[str, str]:
+    query = st.query_params.to_dict()
+    if sum(len(k) + len(v) for k, v in query.items()) > MAX_QUERY_CHARS:
+        return {}
+    return query
+
+
+def write_query(values: dict[str, Any]) -> None:
+    """Replace the URL's query with ``values`` (flat text), only when it changed."""
+    flat = {k: format_value(v) for k, v in values.items()}
+    if st.query_params.to_dict() != flat:
+        st.query_params.from_dict(flat)
+
+
+def share_link(values: dict[str, Any]) -> str:
+    """The full link to this page with ``values`` in its query string."""
+    try:
+        parts = urlsplit(st.context.url or "")
+        base = f"{parts.scheme}://{parts.netloc}{parts.path}" if parts.scheme else ""
+    except Exception:  # no browser context (AppTest)
+        base = ""
+    return f"{base}?{urlencode({k: format_value(v) for k, v in values.items()})}"
+
+
+def show_share(values: dict[str, Any]) -> None:
+    """A "share" expander with the link in a code box (which has a copy button)."""
+    with st.expander("Share this view", icon=":material/link:"):
+        st.caption("Anyone who opens this link sees the same curves. The address bar keeps it up to date too.")
+        st.code(share_link(values), language=None, wrap_lines=True)
+
+
+def notice(ignored: list[str]) -> None:
+    if ignored:
+        st.info(
+            "Some values in the link were ignored: " + "; ".join(ignored[:6]) + ("…" if len(ignored) > 6 else ""),
+            icon=":material/link_off:",
+        )
+
+
+RUN_KEYS = {
+    "steps": (int, 1, None),
+    "base_lr": (float, 1e-6, 10.0),
+    "steps_per_epoch": (int, 1, None),
+}
+
+
+def apply_run_values(prefix: str, query: dict[str, str], max_steps: int, ignored: list[str]) -> None:
+    """Seed the run-level widgets (steps, base LR, steps per epoch, optimizer) from a query."""
+    for key, (kind, low, high) in RUN_KEYS.items():
+        if key not in query:
+            continue
+        value = parse_value(query[key])
+        high = max_steps if high is None else high
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and low <= value <= high
+        if ok and (kind is float or float(value).is_integer()):
+            st.session_state[f"{prefix}.{key}"] = kind(value)
+        else:
+            ignored.append(f"{key}={query[key]!s:.30}")
+    if "optimizer" in query:
+        if query["optimizer"] in ("sgd", "adam", "adamw", "adagrad"):
+            st.session_state[f"{prefix}.optimizer"] = query["optimizer"]
+        else:
+            ignored.append(f"optimizer={query['optimizer']!s:.30}")
+
+
+def apply_params(
+    spec: SchedulerSpec, prefix: str, query: dict[str, str], steps: int, ignored: list[str], skip: set[str]
+) -> None:
+    """Seed a scheduler's parameter widgets from the query; report keys that are not its params."""
+    values = {}
+    names = {p.name: p for p in spec.params if p.name != spec.base_lr_param}
+    for key, raw in query.items():
+        if key in skip:
+            continue
+        if key not in names:
+            ignored.append(f"{key} (not a parameter of {spec.name})")
+            continue
+        try:
+            values[key] = names[key].coerce(parse_value(raw), steps)
+        except LrlabError as exc:
+            ignored.append(str(exc))
+    seed_params(spec, prefix, values)
+
+
+def scheduler_from_query(query: dict[str, str], ignored: list[str]) -> SchedulerSpec | None:
+    if "scheduler" not in query:
+        return None
+    try:
+        return get_spec(query["scheduler"])
+    except LrlabError:
+        ignored.append(f"scheduler={query['scheduler']!s:.40} (unknown; {len(SCHEDULERS)} are known)")
+        return None
