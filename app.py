@@ -6,6 +6,8 @@ st.set_page_config(page_title="lrlab â€” learning-rate schedules", page_icon="ðŸ
 
 PAGES = [
     st.Page("pages/playground.py", title="Playground", icon=":material/show_chart:", default=True),
+    st.Page("pages/compare.py", title="Compare", icon=":material/stacked_line_chart:", url_path="compare"),
+    st.Page("pages/compose.py", title="Compose", icon=":material/account_tree:", url_path="compose"),
     st.Page("pages/plateau.py", title="Plateau", icon=":material/trending_down:", url_path="plateau"),
     st.Page("pages/custom.py", title="Custom lambda", icon=":material/function:", url_path="custom"),
     st.Page("pages/reference.py", title="Scheduler reference", icon=":material/menu_book:", url_path="reference"),

@@ -16,6 +16,8 @@ import streamlit as st
 
 from lrlab.schedulers import SCHEDULERS, get_spec
 from lrlab.specs import LrlabError, SchedulerSpec, format_value, parse_value
+
+__all__ = ["parse_value"]  # re-exported for pages
 from lrlab.ui.widgets import seed_params
 
 MAX_QUERY_CHARS = 20_000  # a link longer than this is not read (a visitor can't make us parse megabytes)

@@ -85,7 +85,7 @@ def key_for(prefix: str, spec: SchedulerSpec, param: ParamSpec) -> str:
 def reset_params(prefix: str, spec: SchedulerSpec) -> None:
     """Forget the stored values of a scheduler's widgets so they come back with their defaults."""
     for param in spec.params:
-        for suffix in ("", ".text"):
+        for suffix in ("", ".text", "._last", "._range"):
             st.session_state.pop(key_for(prefix, spec, param) + suffix, None)
 
 
@@ -101,9 +101,9 @@ def seed_params(spec: SchedulerSpec, prefix: str, params: dict[str, Any]) -> Non
         elif param.kind == "children":
             st.session_state[key + ".text"] = json.dumps(_plain(value), indent=1)
         elif isinstance(value, tuple):  # a per-group value: the widget shows group 0's
-            st.session_state[key] = value[0]
+            st.session_state[key] = st.session_state[key + "._last"] = value[0]
         else:
-            st.session_state[key] = value
+            st.session_state[key] = st.session_state[key + "._last"] = value
 
 
 def _plain(value: Any) -> Any:
@@ -161,11 +161,18 @@ def _render(p: ParamSpec, key: str, steps: int) -> Any:
             # a size that follows the run length: a slider over [low, 2 × steps] (past the run too,
             # to show what happens when a schedule is sized longer or shorter than the run)
             top = int(max(2 * steps, default, current if isinstance(current, int) else 0, (low or 0) + 1))
-            return st.slider(label, min_value=int(low or 0), max_value=top, key=key, help=help_text)
+            lo = int(low or 0)
+            _keep_across_range_change(key, (lo, top), lambda v: min(max(v, lo), top))
+            value = st.slider(label, min_value=lo, max_value=top, key=key, help=help_text)
+            st.session_state[key + "._last"] = value
+            return value
         return st.number_input(label, min_value=int(low), max_value=int(high), step=1, key=key, help=help_text)
     if p.log:
         options = log_grid(low, high, include=(default, current))
-        return st.select_slider(label, options=options, key=key, help=help_text, format_func=fmt_number)
+        _keep_across_range_change(key, tuple(options), lambda v: v if v in options else default)
+        value = st.select_slider(label, options=options, key=key, help=help_text, format_func=fmt_number)
+        st.session_state[key + "._last"] = value
+        return value
     if low is not None and high is not None and high - low <= 10:
         lo = float(low) if not p.low_open else float(low) + _step(low, high)
         hi = float(high) if not p.high_open else float(high) - _step(low, high)
@@ -177,6 +184,16 @@ def _render(p: ParamSpec, key: str, steps: int) -> Any:
             label, min_value=lo, max_value=hi, step=_step(low, high), key=key, help=help_text, format="%.4g"
         )
     return st.number_input(label, min_value=low, max_value=high, key=key, help=help_text, format="%g")
+
+
+def _keep_across_range_change(key: str, signature: tuple, fit: Any) -> None:
+    """Streamlit forgets a keyed slider's value when its range changes (it becomes a new widget and
+    starts at its minimum). Remember the last value and the range; when the range changes, put the
+    last value (fitted into the new range) back before the widget is drawn."""
+    last, range_key = key + "._last", key + "._range"
+    if st.session_state.get(range_key) not in (None, signature) and last in st.session_state:
+        st.session_state[key] = fit(st.session_state[last])
+    st.session_state[range_key] = signature
 
 
 def _step(low: float, high: float) -> float:

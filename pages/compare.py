@@ -1,0 +1,229 @@
+"""Compare: overlay up to 12 schedules of any library, in the units of a real training run."""
+
+import streamlit as st
+
+from lrlab import SCHEDULERS, LrlabError, ScheduleConfig
+from lrlab.compare import summary_table
+from lrlab.plots import compare_figure, difference_figure
+from lrlab.ui import entries as E
+from lrlab.ui import state
+from lrlab.ui.cache import cached_curve
+from lrlab.ui.nav import ensure_router
+from lrlab.ui.widgets import fmt_number, log_grid, number, render_params, scheduler_label, seed_params
+from lrlab.units import TrainingUnits
+
+ensure_router()
+
+P = "cmp"
+MAX_APP_STEPS = 100_000
+UNIT_KEYS = ("steps", "epochs", "dataset_size", "batch_size", "grad_accum", "devices", "drop_last", "seq_len")
+
+st.title("Compare")
+st.caption(
+    "Overlay schedules from torch and transformers, each the real library's curve, sized like your training run."
+)
+
+items = E.entries()
+ignored: list[str] = []
+if state.first_run(P) and (query := state.read_query()):
+    for key in UNIT_KEYS + ("sizing", "x_axis"):
+        if key in query:
+            value = state.parse_value(query[key])
+            st.session_state[f"{P}.{key}"] = value
+    if "curves" in query:
+        loaded = E.from_link(query["curves"], ignored, int(st.session_state.get(f"{P}.steps", 1000)))
+        if loaded:
+            st.session_state[E.KEY] = items = loaded
+            st.session_state[f"{P}.selected"] = loaded[0]["id"]
+state.notice(ignored)
+
+# ---- run length and units --------------------------------------------------------------------
+with st.expander("Run length and units", expanded=True, icon=":material/straighten:"):
+    sizing = st.radio(
+        "Total steps",
+        ["direct", "from data"],
+        key=f"{P}.sizing",
+        horizontal=True,
+        format_func={"direct": "given directly", "from data": "from epochs × dataset ÷ batch"}.get,
+    )
+    cols = st.columns(7)
+    units = None
+    try:
+        if sizing == "direct":
+            steps = int(number(cols[0], "Steps", 1, MAX_APP_STEPS, 1000, key=f"{P}.steps", step=100))
+            spe = int(number(cols[1], "Steps per epoch", 1, MAX_APP_STEPS, 100, key=f"{P}.steps_per_epoch"))
+            samples_per_step, seq_len = 1, None
+        else:
+            units = TrainingUnits(
+                epochs=int(number(cols[0], "Epochs", 1, 10_000, 3, key=f"{P}.epochs")),
+                dataset_size=int(number(cols[1], "Dataset size", 1, 10**9, 50_000, key=f"{P}.dataset_size")),
+                batch_size=int(number(cols[2], "Batch size", 1, 1_000_000, 32, key=f"{P}.batch_size")),
+                grad_accum=int(number(cols[3], "Grad. accumulation", 1, 10_000, 1, key=f"{P}.grad_accum")),
+                devices=int(number(cols[4], "Devices", 1, 100_000, 1, key=f"{P}.devices")),
+                drop_last=bool(cols[5].toggle("drop_last", key=f"{P}.drop_last")),
+                seq_len=int(number(cols[6], "Tokens/sample", 0, 1_000_000, 0, key=f"{P}.seq_len")) or None,
+            )
+            if units.total_steps > MAX_APP_STEPS:
+                raise LrlabError(
+                    f"Invalid epochs: {units.total_steps:,} optimizer steps; the app shows up to {MAX_APP_STEPS:,}"
+                )
+            steps, spe = units.total_steps, units.steps_per_epoch
+            samples_per_step, seq_len = units.samples_per_step, units.seq_len
+            st.caption(
+                f"{units.batches_per_epoch:,} micro-batches per epoch per device → {spe:,} optimizer steps per epoch "
+                f"→ **{steps:,} steps**; each step sees {samples_per_step:,} samples."
+            )
+    except LrlabError as exc:
+        st.error(str(exc), icon=":material/error:")
+        steps, spe, samples_per_step, seq_len = 1000, 100, 1, None
+    axes = ["step", "epoch", "samples"] + (["tokens"] if seq_len else [])
+    st.session_state.setdefault(f"{P}.x_axis", "step")
+    if st.session_state[f"{P}.x_axis"] not in axes:
+        st.session_state[f"{P}.x_axis"] = "step"
+    x_axis = st.radio("x axis", axes, key=f"{P}.x_axis", horizontal=True)
+
+# ---- the curves ---------------------------------------------------------------------------------
+curves, errors = [], []
+for entry in items:
+    config = ScheduleConfig.make(
+        entry["scheduler"],
+        entry["params"],
+        steps=steps,
+        base_lr=entry["base_lr"],
+        steps_per_epoch=spe,
+        interval=entry["interval"],
+    )
+    try:
+        entry_curve = cached_curve(config)
+    except LrlabError as exc:
+        errors.append((entry, str(exc)))
+        continue
+    curves.append((entry, entry_curve))
+
+chart, editor = st.columns([2.3, 1], gap="large")
+with chart:
+    log_y = st.toggle("Log-scale y axis", key=f"{P}.log_y")
+    visible = [(e["label"], E.color(e), c) for e, c in curves if not e["hidden"]]
+    st.plotly_chart(
+        compare_figure(visible, log_y=log_y, x_axis=x_axis, samples_per_step=samples_per_step, seq_len=seq_len),
+        width="stretch",
+        key=f"{P}.chart",
+    )
+    for entry, message in errors:
+        st.error(f"{entry['label']}: {message}", icon=":material/error:")
+    table = summary_table([(e["label"], c.frame) for e, c in curves])
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            c: st.column_config.NumberColumn(format="%.4g")
+            for c in ("LR at start", "peak LR", "final LR", "mean LR", "sum of LR")
+        },
+    )
+
+# ---- editing one curve --------------------------------------------------------------------------
+with editor:
+    st.subheader("Curves")
+    ids = [e["id"] for e in items]
+    if st.session_state.get(f"{P}.selected") not in ids:
+        st.session_state[f"{P}.selected"] = ids[0]
+    labels = {e["id"]: e["label"] for e in items}
+    selected = st.selectbox("Edit", ids, key=f"{P}.selected", format_func=labels.get)
+    entry = E.find(selected)
+    prefix = f"{P}.{entry['id']}"
+    if not st.session_state.get(f"{prefix}.seeded"):
+        st.session_state[f"{prefix}.label"] = entry["label"]
+        st.session_state[f"{prefix}.scheduler"] = entry["scheduler"]
+        st.session_state[f"{prefix}.base_lr"] = entry["base_lr"]
+        st.session_state[f"{prefix}.interval"] = entry["interval"]
+        st.session_state[f"{prefix}.hidden"] = entry["hidden"]
+        seed_params(SCHEDULERS[entry["scheduler"]], prefix, entry["params"])
+        st.session_state[f"{prefix}.seeded"] = True
+    b1, b2, b3 = st.columns(3)
+    b1.button("Add", on_click=E.add_entry, disabled=len(items) >= E.MAX_ENTRIES, key=f"{P}.add", icon=":material/add:")
+    b2.button(
+        "Duplicate",
+        on_click=E.duplicate_entry,
+        args=(entry["id"],),
+        disabled=len(items) >= E.MAX_ENTRIES,
+        key=f"{P}.dup",
+        icon=":material/content_copy:",
+    )
+    b3.button(
+        "Remove",
+        on_click=E.remove_entry,
+        args=(entry["id"],),
+        disabled=len(items) <= 1,
+        key=f"{P}.remove",
+        icon=":material/delete:",
+    )
+    st.button(
+        "Add the same curve stepped per epoch instead"
+        if entry["interval"] == "step"
+        else "Add the same curve stepped per step",
+        on_click=E.duplicate_entry,
+        args=(entry["id"],),
+        kwargs={"flip_interval": True},
+        disabled=len(items) >= E.MAX_ENTRIES,
+        key=f"{P}.flip",
+        help="The most common real-world mistake: a schedule sized in optimizer steps but stepped once per epoch.",
+    )
+    entry["label"] = st.text_input("Name", key=f"{prefix}.label", max_chars=60) or entry["label"]
+    entry["hidden"] = st.toggle("Hide", key=f"{prefix}.hidden")
+    name = st.selectbox("Scheduler", list(SCHEDULERS), key=f"{prefix}.scheduler", format_func=scheduler_label)
+    spec = SCHEDULERS[name]
+    entry["base_lr"] = st.select_slider(
+        "Base LR",
+        options=log_grid(1e-6, 10.0, include=(st.session_state[f"{prefix}.base_lr"],)),
+        key=f"{prefix}.base_lr",
+        format_func=fmt_number,
+    )
+    entry["interval"] = st.radio(
+        "scheduler.step() is called",
+        ["step", "epoch"],
+        key=f"{prefix}.interval",
+        horizontal=True,
+        format_func={"step": "per optimizer step", "epoch": "per epoch"}.get,
+    )
+    if spec.needs_metric:
+        st.caption(
+            "This scheduler reacts to a metric: here it sees lrlab's synthetic loss. Use the Plateau page for yours."
+        )
+    changed = name != entry["scheduler"]
+    entry["scheduler"] = name
+    entry["params"] = render_params(spec, prefix, steps)
+    if changed:
+        st.rerun()  # draw the chart with the new scheduler at once
+
+# ---- difference view ----------------------------------------------------------------------------
+st.divider()
+st.subheader("Difference")
+if len(curves) >= 2:
+    ok = {e["id"]: (e["label"], c) for e, c in curves}
+    d1, d2, d3 = st.columns([2, 2, 1.5])
+    ids_ok = list(ok)
+    names = {i: ok[i][0] for i in ids_ok}
+    for key, default in ((f"{P}.diff_a", ids_ok[0]), (f"{P}.diff_b", ids_ok[1])):
+        if st.session_state.get(key) not in ok:
+            st.session_state[key] = default
+    a = d1.selectbox("Curve A", ids_ok, key=f"{P}.diff_a", format_func=names.get)
+    b = d2.selectbox("Curve B", ids_ok, key=f"{P}.diff_b", format_func=names.get)
+    mode = d3.radio(
+        "Show",
+        ["minus", "ratio"],
+        key=f"{P}.diff_mode",
+        horizontal=True,
+        format_func={"minus": "A − B", "ratio": "A ÷ B"}.get,
+    )
+    if a in ok and b in ok:
+        st.plotly_chart(difference_figure(ok[a], ok[b], mode=mode), width="stretch", key=f"{P}.diff_chart")
+else:
+    st.caption("Add a second curve to see a difference.")
+
+shared = {"sizing": sizing, "x_axis": x_axis, "curves": E.to_link(items)}
+shared.update(
+    {k: st.session_state[f"{P}.{k}"] for k in UNIT_KEYS + ("steps_per_epoch",) if f"{P}.{k}" in st.session_state}
+)
+state.write_query(shared)
+state.show_share(shared)
