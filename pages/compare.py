@@ -16,7 +16,19 @@ ensure_router()
 
 P = "cmp"
 MAX_APP_STEPS = 100_000
-UNIT_KEYS = ("steps", "epochs", "dataset_size", "batch_size", "grad_accum", "devices", "drop_last", "seq_len")
+UNIT_LIMITS = {  # what a link may set, and the allowed values (ranges for integers, choices otherwise)
+    "steps": (1, MAX_APP_STEPS),
+    "steps_per_epoch": (1, MAX_APP_STEPS),
+    "epochs": (1, 10_000),
+    "dataset_size": (1, 10**9),
+    "batch_size": (1, 1_000_000),
+    "grad_accum": (1, 10_000),
+    "devices": (1, 100_000),
+    "seq_len": (0, 1_000_000),
+    "drop_last": (False, True),
+    "sizing": ("direct", "from data"),
+    "x_axis": ("step", "epoch", "samples", "tokens"),
+}
 
 st.title("Compare")
 st.caption(
@@ -26,10 +38,8 @@ st.caption(
 items = E.entries()
 ignored: list[str] = []
 if state.first_run(P) and (query := state.read_query()):
-    for key in UNIT_KEYS + ("sizing", "x_axis"):
-        if key in query:
-            value = state.parse_value(query[key])
-            st.session_state[f"{P}.{key}"] = value
+    for key, value in state.checked_values(query, UNIT_LIMITS, ignored).items():
+        st.session_state[f"{P}.{key}"] = value
     if "curves" in query:
         loaded = E.from_link(query["curves"], ignored, int(st.session_state.get(f"{P}.steps", 1000)))
         if loaded:
@@ -223,7 +233,7 @@ else:
 
 shared = {"sizing": sizing, "x_axis": x_axis, "curves": E.to_link(items)}
 shared.update(
-    {k: st.session_state[f"{P}.{k}"] for k in UNIT_KEYS + ("steps_per_epoch",) if f"{P}.{k}" in st.session_state}
+    {k: st.session_state[f"{P}.{k}"] for k in (*UNIT_KEYS, "steps_per_epoch") if f"{P}.{k}" in st.session_state}
 )
 state.write_query(shared)
 state.show_share(shared)

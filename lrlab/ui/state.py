@@ -71,6 +71,25 @@ def notice(ignored: list[str]) -> None:
         )
 
 
+def checked_values(query: dict[str, str], limits: dict[str, tuple], ignored: list[str]) -> dict[str, Any]:
+    """The query values named in ``limits`` that are allowed: integers within a ``(low, high)`` pair
+    of integers, else one of the listed choices. Everything else is reported in ``ignored``."""
+    out = {}
+    for key, allowed in limits.items():
+        if key not in query:
+            continue
+        value = parse_value(query[key])
+        if all(isinstance(a, int) and not isinstance(a, bool) for a in allowed):
+            ok = isinstance(value, int) and not isinstance(value, bool) and allowed[0] <= value <= allowed[1]
+        else:
+            ok = any(value == a and type(value) is type(a) for a in allowed)
+        if ok:
+            out[key] = value
+        else:
+            ignored.append(f"{key}={query[key]!s:.30}")
+    return out
+
+
 RUN_KEYS = {
     "steps": (int, 1, None),
     "base_lr": (float, 1e-6, 10.0),
