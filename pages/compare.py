@@ -233,7 +233,7 @@ else:
 
 shared = {"sizing": sizing, "x_axis": x_axis, "curves": E.to_link(items)}
 shared.update(
-    {k: st.session_state[f"{P}.{k}"] for k in (*UNIT_KEYS, "steps_per_epoch") if f"{P}.{k}" in st.session_state}
+    {k: st.session_state[f"{P}.{k}"] for k in UNIT_LIMITS if k not in shared and f"{P}.{k}" in st.session_state}
 )
 state.write_query(shared)
 state.show_share(shared)
