@@ -92,46 +92,7 @@ with st.expander("Run length and units", expanded=True, icon=":material/straight
         st.session_state[f"{P}.x_axis"] = "step"
     x_axis = st.radio("x axis", axes, key=f"{P}.x_axis", horizontal=True)
 
-# ---- the curves ---------------------------------------------------------------------------------
-curves, errors = [], []
-for entry in items:
-    config = ScheduleConfig.make(
-        entry["scheduler"],
-        entry["params"],
-        steps=steps,
-        base_lr=entry["base_lr"],
-        steps_per_epoch=spe,
-        interval=entry["interval"],
-    )
-    try:
-        entry_curve = cached_curve(config)
-    except LrlabError as exc:
-        errors.append((entry, str(exc)))
-        continue
-    curves.append((entry, entry_curve))
-
 chart, editor = st.columns([2.3, 1], gap="large")
-with chart:
-    log_y = st.toggle("Log-scale y axis", key=f"{P}.log_y")
-    visible = [(e["label"], E.color(e), c) for e, c in curves if not e["hidden"]]
-    st.plotly_chart(
-        compare_figure(visible, log_y=log_y, x_axis=x_axis, samples_per_step=samples_per_step, seq_len=seq_len),
-        width="stretch",
-        key=f"{P}.chart",
-    )
-    for entry, message in errors:
-        st.error(f"{entry['label']}: {message}", icon=":material/error:")
-    table = summary_table([(e["label"], c.frame) for e, c in curves])
-    st.dataframe(
-        table,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            c: st.column_config.NumberColumn(format="%.4g")
-            for c in ("LR at start", "peak LR", "final LR", "mean LR", "sum of LR")
-        },
-    )
-
 # ---- editing one curve --------------------------------------------------------------------------
 with editor:
     st.subheader("Curves")
@@ -142,14 +103,16 @@ with editor:
     selected = st.selectbox("Edit", ids, key=f"{P}.selected", format_func=labels.get)
     entry = E.find(selected)
     prefix = f"{P}.{entry['id']}"
-    if not st.session_state.get(f"{prefix}.seeded"):
+    # Streamlit forgets the state of widgets it did not draw in a run: whenever another curve was being
+    # edited, put this curve's values (kept in its entry) back into its widgets.
+    if st.session_state.get(f"{P}.editing") != entry["id"] or f"{prefix}.label" not in st.session_state:
         st.session_state[f"{prefix}.label"] = entry["label"]
         st.session_state[f"{prefix}.scheduler"] = entry["scheduler"]
         st.session_state[f"{prefix}.base_lr"] = entry["base_lr"]
         st.session_state[f"{prefix}.interval"] = entry["interval"]
         st.session_state[f"{prefix}.hidden"] = entry["hidden"]
         seed_params(SCHEDULERS[entry["scheduler"]], prefix, entry["params"])
-        st.session_state[f"{prefix}.seeded"] = True
+        st.session_state[f"{P}.editing"] = entry["id"]
     b1, b2, b3 = st.columns(3)
     b1.button("Add", on_click=E.add_entry, disabled=len(items) >= E.MAX_ENTRIES, key=f"{P}.add", icon=":material/add:")
     b2.button(
@@ -200,11 +163,47 @@ with editor:
         st.caption(
             "This scheduler reacts to a metric: here it sees lrlab's synthetic loss. Use the Plateau page for yours."
         )
-    changed = name != entry["scheduler"]
     entry["scheduler"] = name
     entry["params"] = render_params(spec, prefix, steps)
-    if changed:
-        st.rerun()  # draw the chart with the new scheduler at once
+
+# ---- the curves ---------------------------------------------------------------------------------
+curves, errors = [], []
+for entry in items:
+    config = ScheduleConfig.make(
+        entry["scheduler"],
+        entry["params"],
+        steps=steps,
+        base_lr=entry["base_lr"],
+        steps_per_epoch=spe,
+        interval=entry["interval"],
+    )
+    try:
+        entry_curve = cached_curve(config)
+    except LrlabError as exc:
+        errors.append((entry, str(exc)))
+        continue
+    curves.append((entry, entry_curve))
+
+with chart:
+    log_y = st.toggle("Log-scale y axis", key=f"{P}.log_y")
+    visible = [(e["label"], E.color(e), c) for e, c in curves if not e["hidden"]]
+    st.plotly_chart(
+        compare_figure(visible, log_y=log_y, x_axis=x_axis, samples_per_step=samples_per_step, seq_len=seq_len),
+        width="stretch",
+        key=f"{P}.chart",
+    )
+    for entry, message in errors:
+        st.error(f"{entry['label']}: {message}", icon=":material/error:")
+    table = summary_table([(e["label"], c.frame) for e, c in curves])
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            c: st.column_config.NumberColumn(format="%.4g")
+            for c in ("LR at start", "peak LR", "final LR", "mean LR", "sum of LR")
+        },
+    )
 
 # ---- difference view ----------------------------------------------------------------------------
 st.divider()

@@ -12,7 +12,14 @@ from streamlit.testing.v1 import AppTest
 
 from lrlab import SCHEDULERS
 
-PAGES = ["pages/playground.py", "pages/reference.py"]
+PAGES = [
+    "pages/playground.py",
+    "pages/compare.py",
+    "pages/compose.py",
+    "pages/plateau.py",
+    "pages/custom.py",
+    "pages/reference.py",
+]
 APP = Path(__file__).resolve().parents[1] / "app.py"
 
 
@@ -118,3 +125,88 @@ def test_onecycle_stepped_past_its_total_steps_stops_where_torch_stops_and_says_
     x, _ = _trace(at, "library")
     assert x.max() == 500  # torch allows one extrapolated step at t = total_steps, then raises
     assert any("Tried to step 502 times" in w.value or "refused step 501" in w.value for w in at.warning)
+
+
+def _names(at: AppTest) -> list[str]:
+    return [t.get("name") for t in _figure(at)["data"]]
+
+
+def test_compare_adds_duplicates_renames_hides_and_removes_curves():
+    at = _app()
+    at.switch_page("pages/compare.py").run()
+    assert _names(at) == ["HF linear warm-up", "torch OneCycleLR", "WSD", "cosine with restarts"]
+    at.button(key="cmp.add").click().run()
+    assert len(_names(at)) == 5 and len(at.dataframe[0].value) == 5
+    new_id = at.session_state["cmp.selected"]
+    at.text_input(key=f"cmp.{new_id}.label").set_value("mine").run()
+    at.button(key="cmp.dup").click().run()
+    assert _names(at)[-2:] == ["mine", "mine (copy)"]
+    copy_id = at.session_state["cmp.selected"]  # the copy is now the curve being edited
+    assert copy_id != new_id
+    at.toggle(key=f"cmp.{copy_id}.hidden").set_value(True).run()
+    assert "mine (copy)" not in _names(at) and "mine" in _names(at)
+    assert len(at.dataframe[0].value) == 6  # hidden curves stay in the table
+    at.button(key="cmp.remove").click().run()
+    assert not at.exception and len(at.session_state["cmp.entries"]) == 5
+
+
+def test_compare_shows_the_per_epoch_mistake_next_to_the_curve():
+    at = _app()
+    at.switch_page("pages/compare.py").run()
+    at.button(key="cmp.flip").click().run()
+    names = _names(at)
+    assert names[-1] == "HF linear warm-up — stepped per epoch"
+    x, y = _trace(at, names[-1])
+    # stepped once per epoch (100 steps) over 10 epochs, the 100-step warm-up gets 9 steps: 0.1 · 9/100
+    assert y.max() == pytest.approx(0.009, rel=1e-12)
+
+
+def test_compare_sizes_the_run_from_the_data_pipeline():
+    at = _app()
+    at.switch_page("pages/compare.py").run()
+    at.radio(key="cmp.sizing").set_value("from data").run()
+    at.number_input(key="cmp.dataset_size").set_value(1000).run()
+    at.number_input(key="cmp.batch_size").set_value(32).run()
+    at.number_input(key="cmp.grad_accum").set_value(4).run()
+    x, _ = _trace(at, "torch OneCycleLR")
+    assert x.max() == 3 * 8 - 1  # 3 epochs × ceil(32 micro-batches / 4)
+
+
+@pytest.mark.parametrize("preset", ["warm-up → constant → linear decay", "constant × exponential (chained)"])
+def test_compose_presets_draw_the_real_composite_with_its_closed_form(preset):
+    at = _app()
+    at.switch_page("pages/compose.py").run()
+    at.selectbox(key="co.preset").set_value(preset).run()
+    assert not at.exception and not at.error
+    assert "closed form" in _names(at) and at.success
+
+
+def test_compose_with_two_param_groups_draws_one_curve_per_group():
+    at = _app()
+    at.switch_page("pages/compose.py").run()
+    at.number_input(key="co.groups").set_value(2).run()
+    assert _names(at)[::2] == ["library · group 0", "library · group 1"]
+    _, g0 = _trace(at, "library · group 0")
+    _, g1 = _trace(at, "library · group 1")
+    np.testing.assert_allclose(g1, 2 * g0, rtol=1e-12)  # group 1's lr defaults to twice the base lr
+
+
+def test_a_playground_link_restores_the_scheduler_and_its_parameters():
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    for key, value in {"scheduler": "StepLR", "steps": "500", "step_size": "100", "gamma": "0.5"}.items():
+        at.query_params[key] = value
+    at.run()
+    x, y = _trace(at, "library")
+    np.testing.assert_allclose(y, 0.1 * 0.5 ** (x // 100), rtol=1e-12)
+    assert x.max() == 499 and not at.info
+
+
+def test_a_corrupted_playground_link_opens_with_defaults_and_a_notice():
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    for key, value in {"scheduler": "StepLR", "steps": "-3", "gamma": "abc", "nope": "1"}.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception
+    notice = at.info[0].value
+    assert "steps=-3" in notice and "gamma" in notice and "nope" in notice
+    assert at.slider(key="pg.StepLR.gamma").value == pytest.approx(0.1)
