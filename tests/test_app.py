@@ -156,7 +156,7 @@ def test_compare_shows_the_per_epoch_mistake_next_to_the_curve():
     at.button(key="cmp.flip").click().run()
     names = _names(at)
     assert names[-1] == "HF linear warm-up — stepped per epoch"
-    x, y = _trace(at, names[-1])
+    _, y = _trace(at, names[-1])
     # stepped once per epoch (100 steps) over 10 epochs, the 100-step warm-up gets 9 steps: 0.1 · 9/100
     assert y.max() == pytest.approx(0.009, rel=1e-12)
 
