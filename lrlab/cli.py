@@ -40,15 +40,13 @@ def _parser() -> argparse.ArgumentParser:
     info.add_argument("name")
     info.add_argument("--steps", type=int, default=1000, help="run length used for step-relative defaults")
     crv = sub.add_parser("curve", help="print the curve the real scheduler produces")
-    crv.add_argument("name", help="torch class name, transformers function name or alias (e.g. cosine)")
-    crv.add_argument("--steps", type=int, required=True, help="number of optimizer steps (rows)")
-    crv.add_argument("--base-lr", type=float, default=0.1, help="the optimizer's lr (CyclicLR: its base_lr)")
-    crv.add_argument("--steps-per-epoch", type=int, default=1, help="for the epoch column")
-    crv.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd")
-    crv.add_argument(
-        "--set", action="append", default=[], metavar="KEY=VALUE", help="a scheduler parameter (JSON value)"
-    )
+    _run_options(crv)
     crv.add_argument("--format", choices=("csv", "json"), default="csv")
+    exp = sub.add_parser(
+        "export", help="print code or config for your training (torch, transformers, lightning, yaml, json)"
+    )
+    _run_options(exp)
+    exp.add_argument("--target", choices=("torch", "transformers", "lightning", "yaml", "json"), required=True)
     return parser
 
 
@@ -88,8 +86,19 @@ def _info(name: str, steps: int) -> str:
     return "\n".join(lines)
 
 
-def _curve(args: argparse.Namespace) -> str:
-    from lrlab.simulate import simulate
+def _run_options(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("name", help="torch class name, transformers function name or alias (e.g. cosine)")
+    sub.add_argument("--steps", type=int, required=True, help="number of optimizer steps (rows)")
+    sub.add_argument("--base-lr", type=float, default=0.1, help="the optimizer's lr (CyclicLR: its base_lr)")
+    sub.add_argument("--steps-per-epoch", type=int, default=1, help="for the epoch column and per-epoch stepping")
+    sub.add_argument("--interval", choices=("step", "epoch"), default="step", help="scheduler.step() per step or epoch")
+    sub.add_argument("--optimizer", choices=("sgd", "adam", "adamw", "adagrad"), default="sgd")
+    sub.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="a scheduler parameter (JSON value)"
+    )
+
+
+def _config(args: argparse.Namespace):
     from lrlab.specs import ScheduleConfig
 
     params = dict(parse_assignment(item) for item in args.set)
@@ -104,8 +113,21 @@ def _curve(args: argparse.Namespace) -> str:
         base_lr=args.base_lr,
         steps_per_epoch=args.steps_per_epoch,
         optimizer=args.optimizer,
+        interval=args.interval,
     )
-    frame = simulate(config).frame
+    return config
+
+
+def _export(args: argparse.Namespace) -> str:
+    from lrlab.export import render
+
+    return render(_config(args), args.target).rstrip("\n")
+
+
+def _curve(args: argparse.Namespace) -> str:
+    from lrlab.simulate import simulate
+
+    frame = simulate(_config(args)).frame
     if args.format == "json":
         return frame.to_json(orient="records", double_precision=15)
     return frame.to_csv(index=False).rstrip("\n")
@@ -116,6 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _parser().parse_args(argv)
         if args.command == "list":
             out = _list(args.format)
+        elif args.command == "export":
+            out = _export(args)
         elif args.command == "info":
             out = _info(args.name, args.steps)
         else:

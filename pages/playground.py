@@ -8,21 +8,42 @@ from lrlab import SCHEDULERS, LrlabError, ScheduleConfig, summary
 from lrlab.plots import lr_figure
 from lrlab.ui import state
 from lrlab.ui.cache import cached_curve
+from lrlab.ui.export_panel import chart_config, export_panel, import_panel
 from lrlab.ui.nav import ensure_router
 from lrlab.ui.widgets import (
     fmt_number,
+    interval_label,
     legend_rows,
     log_grid,
     optimizer_label,
     render_params,
     reset_params,
     scheduler_label,
+    seed_params,
 )
 
 ensure_router()
 
 P = "pg"
 MAX_APP_STEPS = 100_000
+
+
+def load_into_playground(config: ScheduleConfig) -> list[str]:
+    """Put an imported config into the Playground's widgets; say what the Playground can't show."""
+    if config.steps > MAX_APP_STEPS:
+        raise LrlabError(
+            f"Invalid steps ({config.steps}): the app shows up to {MAX_APP_STEPS:,}; use the package or CLI"
+        )
+    spec = SCHEDULERS[config.scheduler]
+    for key in ("steps", "base_lr", "steps_per_epoch", "optimizer", "interval"):
+        st.session_state[f"{P}.{key}"] = getattr(config, key)
+    st.session_state[f"{P}.scheduler"] = spec.name
+    seed_params(spec, P, config.params_dict)
+    skipped = []
+    if config.group_lrs:
+        skipped.append("The Playground shows one param group: use Compose or Custom lambda for several.")
+    return [f"Loaded {spec.name}.", *skipped]
+
 
 st.title("Playground")
 st.caption(
@@ -35,11 +56,14 @@ st.session_state.setdefault(f"{P}.steps", 1000)
 st.session_state.setdefault(f"{P}.base_lr", 0.1)
 st.session_state.setdefault(f"{P}.steps_per_epoch", 100)
 st.session_state.setdefault(f"{P}.optimizer", "sgd")
+st.session_state.setdefault(f"{P}.interval", "step")
 
-RUN_KEYS = {"scheduler", "steps", "base_lr", "steps_per_epoch", "optimizer"}
+RUN_KEYS = {"scheduler", "steps", "base_lr", "steps_per_epoch", "optimizer", "interval"}
 ignored: list[str] = []
 if state.first_run(P) and (query := state.read_query()):
     state.apply_run_values(P, query, MAX_APP_STEPS, ignored)
+    if query.get("interval") in ("step", "epoch"):
+        st.session_state[f"{P}.interval"] = query["interval"]
     linked = state.scheduler_from_query(query, ignored)
     if linked is not None:
         st.session_state[f"{P}.scheduler"] = linked.name
@@ -90,14 +114,36 @@ with left:
             help="Which optimizer's momentum the scheduler cycles: SGD's momentum, Adam/AdamW's beta1. "
             "Adagrad has neither: see what torch says when cycle_momentum is on.",
         )
+    interval = st.radio(
+        "scheduler.step() is called",
+        ["step", "epoch"],
+        key=f"{P}.interval",
+        horizontal=True,
+        format_func=interval_label,
+        help="Per optimizer step, or once per epoch (every 'Steps per epoch' optimizer steps): a schedule sized "
+        "in steps but stepped per epoch barely moves — the most common real-world mistake.",
+    )
     st.button("Reset to defaults", on_click=reset_params, args=(P, spec), key=f"{P}.reset")
+    import_panel(P, load_into_playground)
     if spec.name == "OneCycleLR":
         st.caption("OneCycleLR ignores the base LR: it starts at max_lr / div_factor.")
 
 config = ScheduleConfig.make(
-    name, values, steps=int(steps), base_lr=float(base_lr), steps_per_epoch=int(steps_per_epoch), optimizer=optimizer
+    name,
+    values,
+    steps=int(steps),
+    base_lr=float(base_lr),
+    steps_per_epoch=int(steps_per_epoch),
+    optimizer=optimizer,
+    interval=interval,
 )
-shared = {"scheduler": name, "steps": int(steps), "base_lr": float(base_lr), "steps_per_epoch": int(steps_per_epoch)}
+shared = {
+    "scheduler": name,
+    "steps": int(steps),
+    "base_lr": float(base_lr),
+    "steps_per_epoch": int(steps_per_epoch),
+    "interval": interval,
+}
 if spec.cycles_momentum is not None:
     shared["optimizer"] = optimizer
 shared.update(values)
@@ -125,7 +171,7 @@ with right:
     if error is not None:
         st.info(f"Showing the last valid settings ({curve.spec.name}) until the error is fixed.")
     log_y = st.toggle("Log-scale y axis", key=f"{P}.log_y", help="Steps where the lr is 0 are not drawn on a log axis.")
-    st.plotly_chart(lr_figure(curve, log_y=log_y), width="stretch", key=f"{P}.chart")
+    st.plotly_chart(lr_figure(curve, log_y=log_y), width="stretch", key=f"{P}.chart", config=chart_config())
 
     figures = summary(curve.frame)
     cols = st.columns(4)
@@ -168,3 +214,7 @@ with note_col:
         st.markdown("\n".join(f"- {n}" for n in curve.spec.notes))
     else:
         st.markdown("The library follows the textbook formula exactly.")
+
+st.divider()
+if error is None:
+    export_panel(curve.config, curve, P)

@@ -66,6 +66,10 @@ def optimizer_label(kind: str) -> str:
     return OPTIMIZER_LABELS[kind]
 
 
+def interval_label(kind: str) -> str:
+    return {"step": "per optimizer step", "epoch": "per epoch"}[kind]
+
+
 def number(where: Any, label: str, low: float, high: float, default: float, *, key: str, **kwargs: Any) -> Any:
     """``where.number_input`` with its default set through session state (never ``value=`` with a key)."""
     st.session_state.setdefault(key, default)

@@ -1,0 +1,108 @@
+"""The export and import panels every page that shows a schedule shares."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from lrlab.export import render
+from lrlab.io import import_config
+from lrlab.simulate import Curve
+from lrlab.specs import LrlabError, ScheduleConfig
+
+CODE_TABS = (
+    ("PyTorch", "torch", "python", "py"),
+    ("Transformers", "transformers", "python", "py"),
+    ("Lightning", "lightning", "python", "py"),
+    ("YAML", "yaml", "yaml", "yaml"),
+    ("JSON", "json", "json", "json"),
+)
+IMAGE_FORMAT_KEY = "chart_image_format"
+
+
+def chart_config(filename: str = "lr_schedule") -> dict:
+    """Plotly config for ``st.plotly_chart``: the camera button downloads PNG or SVG as chosen."""
+    fmt = st.session_state.get(IMAGE_FORMAT_KEY, "png")
+    return {
+        "toImageButtonOptions": {"format": fmt, "filename": filename, "scale": 2 if fmt == "png" else 1},
+        "displaylogo": False,
+    }
+
+
+def export_panel(config: ScheduleConfig, curve: Curve, key: str) -> None:
+    """Tabs with the code for each target (copy button on each), downloads, and the curve as data."""
+    st.subheader("Export")
+    tabs = st.tabs([label for label, *_ in CODE_TABS] + ["Data"])
+    stem = curve.spec.name.lower()
+    for tab, (label, target, language, ext) in zip(tabs, CODE_TABS, strict=False):
+        with tab:
+            try:
+                code = render(config, target)
+            except LrlabError as exc:
+                st.info(str(exc))
+                continue
+            st.code(code, language=language)
+            st.download_button(
+                f"Download {label}",
+                code,
+                file_name=f"{stem}_schedule.{ext}",
+                on_click="ignore",
+                key=f"{key}.dl.{target}",
+                icon=":material/download:",
+            )
+    with tabs[-1]:
+        frame = curve.frame
+        st.caption(
+            f"{len(frame):,} rows: " + ", ".join(frame.columns) + ". Row t is the lr of the (t+1)-th optimizer step."
+        )
+        c1, c2 = st.columns(2)
+        c1.download_button(
+            "Curve as CSV",
+            frame.to_csv(index=False),
+            file_name=f"{stem}_curve.csv",
+            on_click="ignore",
+            key=f"{key}.dl.csv",
+            icon=":material/table:",
+        )
+        c2.download_button(
+            "Curve as JSON",
+            frame.to_json(orient="records", double_precision=15),
+            file_name=f"{stem}_curve.json",
+            on_click="ignore",
+            key=f"{key}.dl.jsonl",
+            icon=":material/data_object:",
+        )
+        st.radio(
+            "Chart image (camera icon above the chart)",
+            ["png", "svg"],
+            key=IMAGE_FORMAT_KEY,
+            horizontal=True,
+            format_func=str.upper,
+        )
+
+
+def import_panel(key: str, on_load: Callable[[ScheduleConfig], list[str]]) -> None:
+    """Paste or upload an lrlab YAML/JSON config or a transformers training_args.json; nothing is executed."""
+    with st.expander("Import a config", icon=":material/upload_file:"):
+        st.caption("lrlab YAML/JSON (from Export), or a Hugging Face `training_args.json` / TrainingArguments dict.")
+        st.file_uploader("File", type=["yaml", "yml", "json", "txt"], key=f"{key}.import_file")
+        st.text_area("…or paste it", key=f"{key}.import_text", height=120)
+        st.number_input(
+            "Dataset size (for TrainingArguments without max_steps)", 0, 10**9, 0, key=f"{key}.import_dataset"
+        )
+        st.button("Load", key=f"{key}.import_load", icon=":material/input:", on_click=_load, args=(key, on_load))
+        for kind, message in st.session_state.pop(f"{key}.import_notice", []) or []:
+            (st.error if kind == "error" else st.info)(message)
+
+
+def _load(key: str, on_load: Callable[[ScheduleConfig], list[str]]) -> None:
+    """Button callback (runs before the script, so it may set other widgets' values)."""
+    upload = st.session_state.get(f"{key}.import_file")
+    source = upload.getvalue() if upload is not None else st.session_state.get(f"{key}.import_text", "")
+    try:
+        config = import_config(source, dataset_size=int(st.session_state.get(f"{key}.import_dataset") or 0) or None)
+        notices = [("info", m) for m in on_load(config)]
+    except LrlabError as exc:
+        notices = [("error", str(exc))]
+    st.session_state[f"{key}.import_notice"] = notices

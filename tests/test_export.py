@@ -1,0 +1,220 @@
+"""Exported code runs and reproduces lrlab's curve; configs round-trip; imports are validated."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+import lrlab
+from lrlab.export import TARGETS, config_dict, render, trainer_fields
+from lrlab.io import MAX_CONFIG_BYTES, from_training_args, import_config
+from lrlab.simulate import simulate
+from lrlab.specs import LrlabError, ScheduleConfig
+
+NAMES = list(lrlab.SCHEDULERS)
+
+
+def run_script(code: str) -> dict:
+    namespace: dict = {}
+    exec(compile(code, "<exported>", "exec"), namespace)  # our own generated code, never user text
+    return namespace
+
+
+@pytest.mark.parametrize("interval", ["step", "epoch"])
+@pytest.mark.parametrize("name", NAMES)
+def test_the_pytorch_script_reproduces_the_curve(name, interval):
+    config = ScheduleConfig.make(name, {}, steps=60, steps_per_epoch=7, interval=interval, group_lrs=(0.2,))
+    curve = simulate(config)
+    namespace = run_script(render(config, "torch"))
+    if curve.spec.needs_metric:  # the script feeds its own training loss: same scheduler, other metric
+        assert len(namespace["lrs"]) == 60
+        return
+    np.testing.assert_allclose(namespace["lrs"], curve.frame["lr"].to_numpy(), rtol=1e-12, atol=0, equal_nan=True)
+
+
+def test_a_user_expression_is_exported_as_a_python_lambda_with_math():
+    config = ScheduleConfig.make("LambdaLR", {"lr_lambda": "min(1, epoch / 10) * cos(pi * epoch / 100)"}, steps=50)
+    code = render(config, "torch")
+    assert "lambda epoch: min(1.0, epoch / 10.0) * math.cos(math.pi * epoch / 100.0)" in code
+    np.testing.assert_allclose(run_script(code)["lrs"], simulate(config).frame["lr"], rtol=1e-12)
+
+
+TRAINER_TYPES = [n for n, s in lrlab.SCHEDULERS.items() if s.library == "transformers" and s.aliases]
+
+
+@pytest.mark.parametrize("name", TRAINER_TYPES)
+def test_training_arguments_make_the_trainer_build_the_same_schedule(name):
+    from transformers import TrainingArguments, get_scheduler
+
+    config = ScheduleConfig.make(name, {}, steps=80)
+    fields = trainer_fields(config)
+    args = TrainingArguments(output_dir="/tmp/lrlab-test-out", report_to=[], **fields)
+    # what Trainer.create_scheduler does with them (transformers 5.23, trainer.py)
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=args.learning_rate, momentum=0.9)
+    scheduler = get_scheduler(
+        args.lr_scheduler_type,
+        opt,
+        num_warmup_steps=args.get_warmup_steps(args.max_steps),
+        num_training_steps=args.max_steps,
+        scheduler_specific_kwargs=args.lr_scheduler_kwargs,
+    )
+    lrs = []
+    metric = lrlab.metrics.synthetic_loss(79)
+    for t in range(80):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        if t < 79:
+            scheduler.step(metric[t]) if simulate(config).spec.needs_metric else scheduler.step()
+    np.testing.assert_allclose(lrs, simulate(config).frame["lr"].to_numpy(), rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("name", TRAINER_TYPES)
+def test_the_get_scheduler_snippet_runs_and_reproduces_the_curve(name):
+    config = ScheduleConfig.make(name, {}, steps=40)
+    code = render(config, "transformers")
+    namespace = run_script(code.replace('output_dir="out"', 'output_dir="/tmp/lrlab-test-out", report_to=[]'))
+    opt, scheduler = namespace["optimizer"], namespace["scheduler"]
+    curve = simulate(config)
+    if curve.spec.needs_metric:
+        return
+    lrs = []
+    for _ in range(40):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        scheduler.step()
+    np.testing.assert_allclose(lrs, curve.frame["lr"].to_numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["CyclicLR", "StepLR", "SequentialLR"])
+def test_a_torch_scheduler_is_handed_to_the_trainer_as_an_object(name):
+    code = render(ScheduleConfig.make(name, {}, steps=40), "transformers")
+    assert code.startswith("# Not expressible as TrainingArguments") and "optimizers=(optimizer, scheduler)" in code
+    namespace = {}
+    exec(compile(code.split("trainer = Trainer")[0], "<exported>", "exec"), namespace)
+    assert namespace["scheduler"].__class__.__name__ == name
+
+
+def test_a_schedule_sized_other_than_the_run_is_not_claimed_expressible_by_the_trainer():
+    config = ScheduleConfig.make("get_linear_schedule_with_warmup", {"num_training_steps": 50}, steps=80)
+    with pytest.raises(LrlabError, match="max_steps"):
+        trainer_fields(config)
+
+
+def lightning_lrs(code: str, steps: int, steps_per_epoch: int) -> list[float]:
+    import lightning as L
+
+    model = run_script(code)["Model"]()
+    seen: list[float] = []
+
+    class Record(L.Callback):
+        def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+            seen.append(trainer.optimizers[0].param_groups[0]["lr"])
+
+    data = torch.utils.data.DataLoader(torch.randn(steps_per_epoch, 10), batch_size=1)
+    trainer = L.Trainer(
+        max_steps=steps, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+        enable_model_summary=False, callbacks=[Record()], accelerator="cpu", num_sanity_val_steps=0,
+    )
+    trainer.fit(model, data)
+    return seen
+
+
+@pytest.mark.parametrize(("name", "interval"), [("CosineAnnealingLR", "step"), ("StepLR", "epoch"),
+                                                ("get_cosine_schedule_with_warmup", "step"), ("OneCycleLR", "step")])
+def test_the_lightning_module_steps_the_scheduler_like_lrlab(name, interval):
+    config = ScheduleConfig.make(name, {}, steps=24, steps_per_epoch=6, interval=interval)
+    code = render(config, "lightning")
+    assert f'"interval": "{interval}"' in code
+    np.testing.assert_allclose(lightning_lrs(code, 24, 6), simulate(config).frame["lr"].to_numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("target", ["yaml", "json"])
+@pytest.mark.parametrize("name", ["OneCycleLR", "SequentialLR", "LambdaLR", "get_wsd_schedule", "ReduceLROnPlateau"])
+def test_configs_round_trip_through_export_and_import(name, target):
+    config = ScheduleConfig.make(name, {}, steps=123, base_lr=0.05, group_lrs=(0.2,), optimizer="adam")
+    text = render(config, target)
+    data = yaml.safe_load(text) if target == "yaml" else json.loads(text)
+    assert data["version"] == 1 and data["scheduler"] == name
+    again = import_config(text)
+    np.testing.assert_array_equal(simulate(again).frame.to_numpy(), simulate(config).frame.to_numpy())
+
+
+def test_the_cli_export_prints_the_snippet_and_refuses_bad_input():
+    from lrlab.cli import main
+
+    assert main(["export", "StepLR", "--steps", "10", "--set", "step_size=3", "--target", "torch"]) == 0
+    assert main(["export", "StepLR", "--steps", "10", "--target", "nope"]) == 2
+    assert main(["export", "StepLR", "--steps", "0", "--target", "yaml"]) == 2
+
+
+def test_every_target_is_rendered_for_every_scheduler():
+    for name in NAMES:
+        for target in TARGETS:
+            assert render(ScheduleConfig.make(name, {}, steps=30), target).strip()
+
+
+# ---- import ------------------------------------------------------------------------------------
+
+
+def test_a_training_args_json_becomes_the_trainers_schedule():
+    args = {"output_dir": "x", "learning_rate": 3e-4, "lr_scheduler_type": "cosine", "warmup_ratio": 0.1,
+            "max_steps": 1000, "lr_scheduler_kwargs": {"num_cycles": 0.5}, "seed": 42}
+    config = import_config(json.dumps(args))
+    assert config.scheduler == "get_cosine_schedule_with_warmup" and config.base_lr == 3e-4
+    assert config.params_dict == {"num_warmup_steps": 100, "num_training_steps": 1000, "num_cycles": 0.5}
+
+
+def test_training_args_without_max_steps_take_the_run_length_from_epochs_and_data():
+    args = {"lr_scheduler_type": "linear", "num_train_epochs": 2, "per_device_train_batch_size": 32,
+            "gradient_accumulation_steps": 4, "warmup_steps": 0.05, "max_steps": -1}
+    config = from_training_args(args, dataset_size=1000)
+    assert config.steps == 2 * math.ceil(math.ceil(1000 / 32) / 4)  # 16
+    assert config.params_dict["num_warmup_steps"] == math.ceil(16 * 0.05)
+    with pytest.raises(LrlabError, match="dataset size") as info:
+        from_training_args(args)
+    assert info.value.field == "dataset_size"
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "message"),
+    [
+        ("", "config", "empty"),
+        ("[1, 2]", "config", "expected a mapping"),
+        ("scheduler: StepLR\nsteps: ten\n", "steps", "Invalid steps ('ten')"),
+        ("scheduler: NoSuch\n", "scheduler", "Unknown scheduler"),
+        ("steps: 10\n", "scheduler", "missing field 'scheduler'"),
+        ("version: 2\nscheduler: StepLR\n", "version", "version"),
+        ("scheduler: StepLR\nparams: {gamma: -1}\n", "gamma", "Invalid gamma (-1)"),
+        ("scheduler: StepLR\ncolour: red\n", "colour", "Unknown config field 'colour'"),
+        ("!!python/object/apply:os.system ['echo pwned']", "config", "could not determine a constructor"),
+        ("scheduler: StepLR\n  bad: [indent\n", "config", "line"),
+        ('{"lr_scheduler_type": "cyclic"}', "lr_scheduler_type", "SchedulerType"),
+        ('{"lr_scheduler_type": "linear", "learning_rate": "fast", "max_steps": 10}', "learning_rate", "number"),
+    ],
+)
+def test_bad_config_files_are_refused_naming_the_field(text, field, message):
+    with pytest.raises(LrlabError) as info:
+        import_config(text)
+    assert info.value.field == field and message in str(info.value), str(info.value)
+
+
+def test_an_oversized_file_is_refused_before_parsing():
+    with pytest.raises(LrlabError, match="at most") as info:
+        import_config(b"a" * (MAX_CONFIG_BYTES + 1))
+    assert info.value.field == "config"
+
+
+def test_yaml_is_read_only_as_plain_data(tmp_path):
+    marker = tmp_path / "ran"
+    payload = f"!!python/object/apply:os.system ['touch {marker}']"
+    with pytest.raises(LrlabError):
+        import_config(payload)
+    assert not marker.exists()
+
+
+def test_config_dict_fills_in_the_defaults_it_used():
+    data = config_dict(ScheduleConfig.make("StepLR", {}, steps=100))
+    assert data["params"] == {"gamma": 0.1, "step_size": 25}
