@@ -8,6 +8,7 @@ from lrlab.plots import compare_figure, difference_figure
 from lrlab.ui import entries as E
 from lrlab.ui import state
 from lrlab.ui.cache import cached_curve
+from lrlab.ui.export_panel import chart_config, export_panel, import_panel
 from lrlab.ui.nav import ensure_router
 from lrlab.ui.widgets import fmt_number, log_grid, number, render_params, scheduler_label, seed_params
 from lrlab.units import TrainingUnits
@@ -191,9 +192,10 @@ with chart:
         compare_figure(visible, log_y=log_y, x_axis=x_axis, samples_per_step=samples_per_step, seq_len=seq_len),
         width="stretch",
         key=f"{P}.chart",
+        config=chart_config("lr_schedules"),
     )
-    for entry, message in errors:
-        st.error(f"{entry['label']}: {message}", icon=":material/error:")
+    for failed, message in errors:
+        st.error(f"{failed['label']}: {message}", icon=":material/error:")
     table = summary_table([(e["label"], c.frame) for e, c in curves])
     st.dataframe(
         table,
@@ -229,6 +231,14 @@ if len(curves) >= 2:
         st.plotly_chart(difference_figure(ok[a], ok[b], mode=mode), width="stretch", key=f"{P}.diff_chart")
 else:
     st.caption("Add a second curve to see a difference.")
+
+st.divider()
+selected_curve = next((c for e, c in curves if e["id"] == entry["id"]), None)
+if selected_curve is not None:
+    st.caption(f"Export of the curve being edited: **{entry['label']}**")
+    export_panel(selected_curve.config, selected_curve, P)
+with editor:
+    import_panel(P, E.import_entry)
 
 shared = {"sizing": sizing, "x_axis": x_axis, "curves": E.to_link(items)}
 shared.update(

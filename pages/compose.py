@@ -6,10 +6,10 @@ import streamlit as st
 
 from lrlab import SCHEDULERS, LrlabError, ScheduleConfig
 from lrlab.compose import COMPOSITES
-from lrlab.export import pytorch
 from lrlab.plots import lr_figure
 from lrlab.ui import state
 from lrlab.ui.cache import cached_curve
+from lrlab.ui.export_panel import chart_config, export_panel
 from lrlab.ui.nav import ensure_router
 from lrlab.ui.widgets import fmt_number, log_grid, number, render_params, scheduler_label, seed_params
 
@@ -183,7 +183,7 @@ with right:
         st.stop()
     if error:
         st.info("Showing the last valid composition until the error is fixed.")
-    st.plotly_chart(lr_figure(curve), width="stretch", key=f"{P}.chart")
+    st.plotly_chart(lr_figure(curve), width="stretch", key=f"{P}.chart", config=chart_config())
     if curve.closed is not None and curve.first_diff_step is None:
         st.success(
             f"The children's closed forms, {'joined' if mode == 'SequentialLR' else 'multiplied'}, match the real {mode} "
@@ -202,10 +202,11 @@ with right:
             + (f", from step {([0, *milestones])[i]}" if mode == "SequentialLR" else "")
         )
         st.latex(kid_spec.formula)
-    with st.expander("PyTorch code", icon=":material/code:"):
-        st.code(pytorch(curve.config), language="python")
     st.markdown("\n".join(f"- {note}" for note in curve.spec.notes))
 
+if not error:
+    st.divider()
+    export_panel(curve.config, curve, P)
 state.write_query({"cfg": config.to_json()})
 with left:
     state.show_share({"cfg": config.to_json()})

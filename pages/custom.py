@@ -5,10 +5,10 @@ import json
 import streamlit as st
 
 from lrlab import SCHEDULERS, LrlabError, ScheduleConfig
-from lrlab.export import pytorch
 from lrlab.expr import ALLOWED_TEXT, parse, to_latex
 from lrlab.plots import lr_figure
 from lrlab.ui.cache import cached_curve
+from lrlab.ui.export_panel import chart_config, export_panel
 from lrlab.ui.nav import ensure_router
 from lrlab.ui.widgets import copy_value, fmt_number, log_grid, number, scheduler_label
 
@@ -104,7 +104,7 @@ with right:
         st.stop()
     if errors or run_error:
         st.info("Showing the last valid expression until the error is fixed.")
-    st.plotly_chart(lr_figure(curve), width="stretch", key=f"{P}.chart")
+    st.plotly_chart(lr_figure(curve), width="stretch", key=f"{P}.chart", config=chart_config())
     if curve.first_diff_step is None:
         st.success(
             f"The vectorised expression matches the real {curve.spec.name} on every step "
@@ -127,7 +127,4 @@ with form_col:
         st.latex(rf"{label}(\mathit{{epoch}}) = {to_latex(parse(text))}")
     st.markdown("\n".join(f"- {n}" for n in curve.spec.notes))
 with code_col:
-    st.subheader("PyTorch")
-    code = pytorch(curve.config)
-    st.code(code, language="python")
-    st.download_button("Download .py", code, file_name=f"{curve.spec.name.lower()}_schedule.py", on_click="ignore")
+    export_panel(curve.config, curve, P)

@@ -8,6 +8,7 @@ from lrlab import SCHEDULERS, LrlabError, ScheduleConfig
 from lrlab.metrics import parse_metric_csv, parse_metric_list
 from lrlab.plots import lr_figure
 from lrlab.ui.cache import cached_metric_curve, synthetic_metric
+from lrlab.ui.export_panel import chart_config, export_panel
 from lrlab.ui.nav import ensure_router
 from lrlab.ui.widgets import fmt_number, log_grid, number, render_params, scheduler_label
 
@@ -207,7 +208,7 @@ with right:
         st.stop()
     if errors:
         st.info("Showing the last valid settings until the error is fixed.")
-    st.plotly_chart(lr_figure(curve, height=480), width="stretch", key=f"{P}.chart")
+    st.plotly_chart(lr_figure(curve, height=480), width="stretch", key=f"{P}.chart", config=chart_config())
     events = curve.events
     changed = events[events["event"].isin(["reduced", "increased", "reduction skipped"])]
     c1, c2, c3 = st.columns(3)
@@ -229,3 +230,6 @@ st.divider()
 st.subheader("Decision rule")
 st.latex(spec.formula)
 st.markdown("\n".join(f"- {n}" for n in spec.notes))
+
+st.divider()
+export_panel(curve.config, curve, P)

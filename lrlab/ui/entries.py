@@ -143,3 +143,17 @@ def from_link(raw: str, ignored: list[str], steps: int = 1000) -> list[dict[str,
     if len(data) > MAX_ENTRIES:
         ignored.append(f"curves beyond the first {MAX_ENTRIES}")
     return out or None
+
+
+def import_entry(config: Any) -> list[str]:
+    """Add an imported config as a new curve (the page's run length and units stay as they are)."""
+    if len(entries()) >= MAX_ENTRIES:
+        raise LrlabError(f"Invalid import: at most {MAX_ENTRIES} curves")
+    entry = _new(
+        config.scheduler, config.scheduler, config.params_dict, base_lr=config.base_lr, interval=config.interval
+    )
+    entries().append(entry)
+    st.session_state["cmp.selected"] = entry["id"]
+    return [
+        f"Added {config.scheduler} as a new curve; it uses this page's run length ({config.steps} steps in the file)."
+    ]
