@@ -169,21 +169,21 @@ with editor:
 
 # ---- the curves ---------------------------------------------------------------------------------
 curves, errors = [], []
-for entry in items:
+for item in items:
     config = ScheduleConfig.make(
-        entry["scheduler"],
-        entry["params"],
+        item["scheduler"],
+        item["params"],
         steps=steps,
-        base_lr=entry["base_lr"],
+        base_lr=item["base_lr"],
         steps_per_epoch=spe,
-        interval=entry["interval"],
+        interval=item["interval"],
     )
     try:
-        entry_curve = cached_curve(config)
+        item_curve = cached_curve(config)
     except LrlabError as exc:
-        errors.append((entry, str(exc)))
+        errors.append((item, str(exc)))
         continue
-    curves.append((entry, entry_curve))
+    curves.append((item, item_curve))
 
 with chart:
     log_y = st.toggle("Log-scale y axis", key=f"{P}.log_y")
