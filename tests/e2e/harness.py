@@ -194,13 +194,18 @@ _TRACES_JS = """
     x: arr(t.x),
     y: arr(t.y),
     dash: (t.line && t.line.dash) || null,
+    mode: t.mode || null,
+    marker: t.marker ? {symbol: typeof t.marker.symbol === 'string' ? t.marker.symbol : null,
+                        color: typeof t.marker.color === 'string' ? t.marker.color : null} : null,
   }));
 }
 """
 
 
 def plotly_traces(page: Any) -> list[dict[str, Any]] | None:
-    """Traces of the first Plotly chart on the page: [{name, type, x, y, dash}], or None."""
+    """Traces of the first Plotly chart on the page: [{name, type, x, y, dash, mode, marker}], or None.
+
+    `marker` is {symbol, color} (each a string, or None when absent or given per point)."""
     return page.evaluate(_TRACES_JS)
 
 
@@ -248,3 +253,50 @@ def wait_for_trace(
 def page_errors_text(page: Any) -> str:
     """Text of any exception elements on the page (for assertion messages)."""
     return json.dumps(page.locator(EXCEPTION).all_inner_texts())[:3000]
+
+
+# Streamlit's st.dataframe draws on a canvas (glide-data-grid) but keeps an accessible
+# <table role=grid> inside it once it has been painted: header cells and the rows in view.
+_GRID_JS = """
+(root) => {
+  const t = root.querySelector('table[role="grid"]');
+  if (!t) return null;
+  return {
+    rowcount: Number(t.getAttribute('aria-rowcount')) - 1,
+    columns: [...t.querySelectorAll('thead th')].map(th => th.textContent),
+    rows: [...t.querySelectorAll('tbody tr')].map(tr => [...tr.querySelectorAll('td')].map(td => td.textContent)),
+  };
+}
+"""
+
+
+def dataframe_grid(page: Any, index: int = 0) -> dict[str, Any] | None:
+    """The `index`-th non-stale st.dataframe as {rowcount, columns, rows}, or None before it is painted.
+
+    `rowcount` counts every data row (without the header); `rows` holds only the rows in view, as text,
+    and `columns` only the columns in view.
+    """
+    frames = page.locator("[data-testid='stDataFrame']:not([data-stale='true'] *)")
+    if frames.count() <= index:
+        return None
+    frame = frames.nth(index)
+    frame.scroll_into_view_if_needed()
+    return frame.evaluate(_GRID_JS)
+
+
+def choose_radio(page: Any, group: str, option: str) -> None:
+    """Click option `option` (its visible label) of the st.radio labelled `group`.
+
+    Streamlit hides the <input>; the option's <label> takes the click. The rerun may not have
+    started when this returns: wait for the data you expect next.
+    """
+    radio = page.get_by_role("radiogroup", name=group).get_by_role("radio", name=option, exact=True)
+    radio.locator("xpath=ancestor::label[1]").click()
+    wait_until(page, radio.is_checked, f"radio {group!r} to select {option!r}")
+
+
+def set_number(page: Any, label: str, value: float | int) -> None:
+    """Type `value` into the st.number_input labelled `label` and commit it (Enter)."""
+    box = page.get_by_role("spinbutton", name=label, exact=True)
+    box.fill(str(value))
+    box.press("Enter")
