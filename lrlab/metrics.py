@@ -100,7 +100,8 @@ def _decode(data: bytes | str, field: str) -> str:
         raise LrlabError(
             f"Invalid {field}: the file has {len(data):,} bytes, at most {MAX_CSV_BYTES:,} are allowed", field=field
         )
-    for encoding in ("utf-8-sig", "utf-16"):
+    utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff")  # only with its byte-order mark: else binary junk decodes
+    for encoding in ("utf-16",) if utf16 else ("utf-8-sig",):
         try:
             text = data.decode(encoding)
         except UnicodeDecodeError:

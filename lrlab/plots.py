@@ -1,8 +1,9 @@
 """Plotly figures of curves. Pure functions: a :class:`~lrlab.simulate.Curve` in, a figure out.
 
 Charts never carry more points than a screen can show: long curves are decimated with
-tsdownsample's MinMaxLTTB, which keeps every bucket's minimum and maximum (plain striding would
-alias a fast cyclic schedule into a false pattern). Every point drawn is an exact value of the curve.
+tsdownsample's MinMax, which keeps the minimum and the maximum of every x bucket (plain striding
+would alias a fast cyclic schedule into a false pattern; MinMaxLTTB, tried first, dropped the
+extremes of 2 of 2000 buckets of a period-10 CyclicLR over 1M steps). Every point drawn is an exact value of the curve.
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
-from tsdownsample import MinMaxLTTBDownsampler
+from tsdownsample import MinMaxDownsampler
 
 from lrlab.simulate import Curve
 
-#: Points per trace above which a curve is decimated.
-MAX_POINTS = 4000
+#: Points per trace above which a curve is decimated: the min and max of 1000 buckets, about one
+#: bucket per pixel of a wide chart (≈ 43 KB of chart data per trace).
+MAX_POINTS = 2000
 
 LIBRARY_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
 CLOSED_COLOR = "#111111"
@@ -23,14 +25,15 @@ HOVER = "step %{x}<br>epoch %{customdata:.4g}<br>lr %{y:.6g}<extra>%{fullData.na
 
 
 def decimate(x: np.ndarray, y: np.ndarray, n_out: int = MAX_POINTS) -> np.ndarray:
-    """Indices of at most ~``n_out`` points of (x, y) that keep the per-bucket min/max envelope.
+    """Indices of at most ``n_out`` points of (x, y): the min and the max of each of ``n_out / 2``
+    equal-width x buckets, so the envelope is exact at any zoom-out.
 
     Non-finite values (a curve that stopped) are dropped first; x must be increasing.
     """
     idx = np.flatnonzero(np.isfinite(y))
     if idx.size <= n_out:
         return idx
-    picked = MinMaxLTTBDownsampler().downsample(
+    picked = MinMaxDownsampler().downsample(
         np.ascontiguousarray(x[idx], dtype=np.float64), np.ascontiguousarray(y[idx], dtype=np.float64), n_out=n_out
     )
     return idx[np.asarray(picked, dtype=np.int64)]
@@ -38,7 +41,13 @@ def decimate(x: np.ndarray, y: np.ndarray, n_out: int = MAX_POINTS) -> np.ndarra
 
 def _trace(x: np.ndarray, y: np.ndarray, epoch: np.ndarray, **kwargs) -> go.Scatter:
     keep = decimate(x, y)
-    return go.Scatter(x=x[keep], y=y[keep], customdata=epoch[keep], mode="lines", hovertemplate=HOVER, **kwargs)
+    xs = x[keep]
+    if np.issubdtype(xs.dtype, np.integer) and xs.size and xs.max() < 2**31:
+        xs = xs.astype(np.int32)  # steps: 4 bytes each on the wire
+    # y stays float64 (hover shows exact values); epoch is for display only
+    return go.Scatter(
+        x=xs, y=y[keep], customdata=epoch[keep].astype(np.float32), mode="lines", hovertemplate=HOVER, **kwargs
+    )
 
 
 EVENT_STYLE = {
@@ -151,7 +160,10 @@ def lr_figure(
             col=1,
         )
         fig.update_yaxes(title_text=momentum, row=2, col=1)
-    to_x = dict(zip(frame["step"].to_numpy().tolist(), x.tolist(), strict=True)).get
+
+    def to_x(step: int, default: float) -> float:  # row t is step t
+        return float(x[step]) if 0 <= step < len(x) else default
+
     if curve.stopped_at is not None:
         fig.add_vline(
             x=to_x(curve.stopped_at, curve.stopped_at),

@@ -16,7 +16,7 @@ from lrlab.units import TrainingUnits
 ensure_router()
 
 P = "cmp"
-MAX_APP_STEPS = 100_000
+MAX_APP_STEPS = 1_000_000
 UNIT_LIMITS = {  # what a link may set, and the allowed values (ranges for integers, choices otherwise)
     "steps": (1, MAX_APP_STEPS),
     "steps_per_epoch": (1, MAX_APP_STEPS),

@@ -16,7 +16,7 @@ from lrlab.ui.widgets import fmt_number, log_grid, number, render_params, schedu
 ensure_router()
 
 P = "co"
-MAX_APP_STEPS = 100_000
+MAX_APP_STEPS = 1_000_000
 CHILDREN = [n for n, s in SCHEDULERS.items() if n not in COMPOSITES and not s.needs_metric]
 PRESETS = {
     "warm-up → cosine": ("SequentialLR", [("LinearLR", {"start_factor": 0.01}), ("CosineAnnealingLR", {})], [0.1]),

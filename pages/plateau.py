@@ -191,7 +191,7 @@ if metrics is not None and not errors:
         st.session_state[f"{P}.last_good"] = (config.to_json(), tuple(float(v) for v in metrics), eval_every)
     except LrlabError as exc:
         errors.append(str(exc))
-if curve is None and st.session_state.get(f"{P}.last_good"):
+if curve is None and errors and st.session_state.get(f"{P}.last_good"):
     last_json, last_metrics, last_every = st.session_state[f"{P}.last_good"]
     last = ScheduleConfig.from_dict(json.loads(last_json))
     curve = cached_metric_curve(last, last_metrics[: max(1, (last.steps - 1) // last_every)], last_every)

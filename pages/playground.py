@@ -10,6 +10,7 @@ from lrlab.ui import state
 from lrlab.ui.cache import cached_curve
 from lrlab.ui.export_panel import chart_config, export_panel, import_panel
 from lrlab.ui.nav import ensure_router
+from lrlab.ui.verify import source_note
 from lrlab.ui.widgets import (
     fmt_number,
     interval_label,
@@ -25,7 +26,7 @@ from lrlab.ui.widgets import (
 ensure_router()
 
 P = "pg"
-MAX_APP_STEPS = 100_000
+MAX_APP_STEPS = 1_000_000
 
 
 def load_into_playground(config: ScheduleConfig) -> list[str]:
@@ -181,8 +182,13 @@ with right:
     cols[3].metric("Min LR", fmt_number(figures["min"], 4), help=f"reached first at step {figures['min_step']}")
     st.caption(f"Peak at step {figures['peak_step']} · min at step {figures['min_step']}")
 
-    if curve.closed is None:
-        st.info("No closed form: this schedule reacts to the metric, so only the library's curve is drawn.")
+    if curve.source == "closed form":
+        source_note(curve, P)
+    elif curve.closed is None:
+        st.info(
+            "No closed form here (the lr depends on a metric, or on how the children combine): only the "
+            "library's curve is drawn."
+        )
     elif curve.first_diff_step is None:
         st.success(
             f"The closed form matches the library on every step (max relative difference {curve.max_rel_diff:.1e}).",

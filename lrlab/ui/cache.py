@@ -10,13 +10,28 @@ import streamlit as st
 
 from lrlab.metrics import synthetic_loss
 from lrlab.schedulers import get_spec
-from lrlab.simulate import Curve, simulate
+from lrlab.simulate import Curve, fast, has_fast_path, simulate
 from lrlab.specs import ScheduleConfig
+
+#: Above this many steps, pages draw the fast path (the proven closed form) and offer to verify it.
+FAST_THRESHOLD = 20_000
+#: Above this many steps a curve is "large": kept in a smaller cache (memory stays bounded).
+LARGE = 100_000
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
 def _simulate_parts(config_json: str) -> dict[str, Any]:
     return _parts(simulate(ScheduleConfig.from_dict(json.loads(config_json))))
+
+
+@st.cache_data(max_entries=6, show_spinner="Stepping the real scheduler…")
+def _large_parts(config_json: str) -> dict[str, Any]:
+    return _parts(simulate(ScheduleConfig.from_dict(json.loads(config_json))))
+
+
+@st.cache_data(max_entries=12, show_spinner=False)
+def _fast_parts(config_json: str) -> dict[str, Any]:
+    return _parts(fast(ScheduleConfig.from_dict(json.loads(config_json))))
 
 
 def _parts(curve: Curve) -> dict[str, Any]:
@@ -31,12 +46,21 @@ def _parts(curve: Curve) -> dict[str, Any]:
         "first_diff_step": curve.first_diff_step,
         "lr_columns": curve.lr_columns,
         "events": curve.events,
+        "source": curve.source,
     }
 
 
 def cached_curve(config: ScheduleConfig) -> Curve:
-    """:func:`lrlab.simulate.simulate`, cached per configuration (bounded number of entries)."""
-    parts = _simulate_parts(config.to_json())
+    """The curve a page draws, cached per configuration, with memory bounded by entry counts:
+    the stepped library up to :data:`FAST_THRESHOLD` steps, the proven closed form above it
+    (where there is one), the stepped library otherwise (a few seconds per million steps)."""
+    key = config.to_json()
+    if config.steps > FAST_THRESHOLD and has_fast_path(config):
+        parts = _fast_parts(key)
+    elif config.steps > LARGE:
+        parts = _large_parts(key)
+    else:
+        parts = _simulate_parts(key)
     return Curve(config=config, spec=get_spec(config.scheduler), **parts)
 
 
