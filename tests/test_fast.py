@@ -31,9 +31,9 @@ def test_the_fast_path_equals_the_stepped_library_for_random_params(name):
             continue
         quick = fast(config)
         assert quick.source == "closed form" and list(quick.frame.columns) == list(library.frame.columns)
-        max_rel, first = verify(quick)
-        if name not in DRIFTING:
-            assert max_rel <= 1e-12, (name, params, steps, max_rel)
+        max_rel, _ = verify(quick)
+        # the drifting ones are held to their own error model in tests/test_parity.py
+        assert max_rel <= (1e-12 if name not in DRIFTING else 1e-6), (name, params, steps, max_rel)
         assert quick.stopped_at == library.stopped_at
 
 
