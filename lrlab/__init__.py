@@ -9,7 +9,7 @@ beside them; one declarative spec per scheduler (:data:`SCHEDULERS`).
 """
 
 from lrlab.schedulers import SCHEDULERS, get_spec
-from lrlab.simulate import Curve, curve, simulate, summary
+from lrlab.simulate import Curve, curve, fast, simulate, summary
 from lrlab.specs import LrlabError, ParamSpec, ScheduleConfig, SchedulerSpec
 
 __version__ = "0.1.0"
@@ -22,6 +22,7 @@ __all__ = [
     "ScheduleConfig",
     "SchedulerSpec",
     "curve",
+    "fast",
     "get_spec",
     "simulate",
     "summary",
