@@ -3,6 +3,7 @@ valid input gives a finite curve, invalid input gives the project's error, nothi
 
 import json
 import math
+import os
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
@@ -14,7 +15,12 @@ from lrlab.metrics import parse_metric_csv, parse_metric_list
 from lrlab.specs import LrlabError, ScheduleConfig
 
 NAMES = sorted(lrlab.SCHEDULERS)
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# 150 examples per test in the suite; LRLAB_FUZZ_EXAMPLES=3000 for a long run
+SETTINGS = settings(
+    max_examples=int(os.environ.get("LRLAB_FUZZ_EXAMPLES", "150")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 ANY_VALUE = st.one_of(
     st.none(),
