@@ -1,5 +1,8 @@
 """lrlab's Streamlit entry point: page config, navigation over pages/, the shared sidebar."""
 
+import logging
+import os
+
 import streamlit as st
 
 st.set_page_config(page_title="lrlab — learning-rate schedules", page_icon="📉", layout="wide")
@@ -23,4 +26,14 @@ with st.sidebar:
         f"torch {version('torch')} · transformers {version('transformers')}"
     )
 
-page.run()
+try:
+    page.run()
+except Exception:  # the last safety net: no traceback reaches a visitor (Streamlit's reruns are not Exceptions)
+    if os.environ.get("LRLAB_DEBUG"):  # the test suite sets it, so that a crash fails the tests
+        raise
+    logging.getLogger("lrlab").exception("page %s failed", page.title)
+    st.error(
+        "Something went wrong on this page. Your settings are kept: change the last input back, or use "
+        '"Reset to defaults". If it happens again, please report the link from "Share this view".',
+        icon=":material/error:",
+    )
