@@ -93,7 +93,7 @@ with st.expander("Run length and units", expanded=True, icon=":material/straight
         st.session_state[f"{P}.x_axis"] = "step"
     x_axis = st.radio("x axis", axes, key=f"{P}.x_axis", horizontal=True)
 
-chart, editor = st.columns([2.3, 1], gap="large")
+chart, editor = st.columns([2, 1.1], gap="large")
 # ---- editing one curve --------------------------------------------------------------------------
 with editor:
     st.subheader("Curves")
