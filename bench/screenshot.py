@@ -23,7 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshot.png")
     parser.add_argument("--width", type=int, default=1400)
-    parser.add_argument("--height", type=int, default=900)
+    parser.add_argument("--height", type=int, default=1240)
+    parser.add_argument("--path", default="/?scheduler=OneCycleLR&steps=1000000", help="page and query to capture")
     parser.add_argument("--full-page", action="store_true", help="capture the whole page, not the viewport")
     args = parser.parse_args(argv)
 
@@ -34,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         browser = p.chromium.launch(**launch_args())
         try:
             page = browser.new_page(viewport={"width": args.width, "height": args.height}, device_scale_factor=1)
-            page.goto(url + "/")
+            page.goto(url + args.path)
             wait_for_chart(page, timeout_ms=60_000)
             # let Plotly and KaTeX settle; park the mouse off the chart and the sidebar
             page.mouse.move(args.width - 2, args.height - 2)
