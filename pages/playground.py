@@ -6,10 +6,12 @@ import streamlit as st
 
 from lrlab import SCHEDULERS, LrlabError, ScheduleConfig, summary
 from lrlab.plots import lr_figure
+from lrlab.presets import PRESETS
 from lrlab.ui import state
 from lrlab.ui.cache import cached_curve
 from lrlab.ui.export_panel import chart_config, export_panel, import_panel
 from lrlab.ui.nav import ensure_router
+from lrlab.ui.presets import apply_to_page, citation, preset_label
 from lrlab.ui.verify import source_note
 from lrlab.ui.widgets import (
     fmt_number,
@@ -71,7 +73,7 @@ if state.first_run(P) and (query := state.read_query()):
         state.apply_params(linked, P, query, st.session_state[f"{P}.steps"], ignored, skip=RUN_KEYS)
 state.notice(ignored)
 
-top = st.columns([4, 1.2, 1.6, 1.2])
+top = st.columns([4, 1.2, 1.6, 1.2, 2.2])
 name = top[0].selectbox(
     "Scheduler",
     list(SCHEDULERS),
@@ -98,7 +100,18 @@ steps_per_epoch = top[3].number_input(
     key=f"{P}.steps_per_epoch",
     help="For the epoch shown on hover.",
 )
+top[4].selectbox(
+    "Start from a paper",
+    ["", *PRESETS],
+    key=f"{P}.preset",
+    format_func=preset_label,
+    on_change=apply_to_page,
+    args=(P, int(steps), MAX_APP_STEPS),
+    help="Schedules as published (ResNet, SGDR, 1cycle, Transformer, BERT, GPT-3, Chinchilla, LLaMA, MiniCPM, "
+    "DeepSeek), sized to your steps.",
+)
 st.markdown(f"{spec.summary} [{spec.library} docs]({spec.reference})")
+citation(P, name)
 
 left, right = st.columns([1, 2.4], gap="large")
 with left:
