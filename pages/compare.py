@@ -5,11 +5,13 @@ import streamlit as st
 from lrlab import SCHEDULERS, LrlabError, ScheduleConfig
 from lrlab.compare import summary_table
 from lrlab.plots import compare_figure, difference_figure
+from lrlab.presets import PRESETS
 from lrlab.ui import entries as E
 from lrlab.ui import state
 from lrlab.ui.cache import cached_curve
 from lrlab.ui.export_panel import chart_config, export_panel, import_panel
 from lrlab.ui.nav import ensure_router
+from lrlab.ui.presets import preset_label
 from lrlab.ui.widgets import fmt_number, log_grid, number, render_params, scheduler_label, seed_params
 from lrlab.units import TrainingUnits
 
@@ -131,6 +133,15 @@ with editor:
         disabled=len(items) <= 1,
         key=f"{P}.remove",
         icon=":material/delete:",
+    )
+    st.selectbox(
+        "Add a schedule from a paper",
+        ["", *PRESETS],
+        key=f"{P}.preset",
+        format_func=preset_label,
+        on_change=E.add_preset,
+        args=(steps,),
+        disabled=len(items) >= E.MAX_ENTRIES,
     )
     st.button(
         "Add the same curve stepped per epoch instead"

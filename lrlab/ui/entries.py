@@ -157,3 +157,18 @@ def import_entry(config: Any) -> list[str]:
     return [
         f"Added {config.scheduler} as a new curve; it uses this page's run length ({config.steps} steps in the file)."
     ]
+
+
+def add_preset(steps: int) -> None:
+    """Widget callback: add the chosen schedule from the literature, sized to the page's run."""
+    from lrlab.presets import PRESETS
+
+    key = st.session_state.get("cmp.preset")
+    if not key or len(entries()) >= MAX_ENTRIES:
+        return
+    preset = PRESETS[key]
+    config = preset.config(steps)
+    entry = _new(preset.title, config.scheduler, config.params_dict, base_lr=config.base_lr)
+    entries().append(entry)
+    st.session_state["cmp.selected"] = entry["id"]
+    st.session_state["cmp.preset"] = ""
