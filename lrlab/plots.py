@@ -25,8 +25,8 @@ HOVER = "step %{x}<br>epoch %{customdata:.4g}<br>lr %{y:.6g}<extra>%{fullData.na
 
 
 def decimate(x: np.ndarray, y: np.ndarray, n_out: int = MAX_POINTS) -> np.ndarray:
-    """Indices of at most ``n_out`` points of (x, y): the min and the max of each of ``n_out / 2``
-    equal-width x buckets, so the envelope is exact at any zoom-out.
+    """Indices of at most ``n_out + 2`` points of (x, y): the min and the max of each of ``n_out / 2``
+    equal-width x buckets (so the envelope is exact at any zoom-out), plus the first and last points.
 
     Non-finite values (a curve that stopped) are dropped first; x must be increasing.
     """
@@ -36,7 +36,9 @@ def decimate(x: np.ndarray, y: np.ndarray, n_out: int = MAX_POINTS) -> np.ndarra
     picked = MinMaxDownsampler().downsample(
         np.ascontiguousarray(x[idx], dtype=np.float64), np.ascontiguousarray(y[idx], dtype=np.float64), n_out=n_out
     )
-    return idx[np.asarray(picked, dtype=np.int64)]
+    kept = idx[np.asarray(picked, dtype=np.int64)]
+    # the chart spans the whole run: the first and last points are always drawn
+    return np.unique(np.concatenate([[idx[0]], kept, [idx[-1]]]))
 
 
 def _trace(x: np.ndarray, y: np.ndarray, epoch: np.ndarray, **kwargs) -> go.Scatter:

@@ -118,7 +118,8 @@ def apply_preset() -> None:
 ignored: list[str] = []
 if state.first_run(P) and (query := state.read_query()) and "cfg" in query:
     try:
-        linked = ScheduleConfig.from_dict(json.loads(query["cfg"]))
+        data = state.parse_value(query["cfg"])
+        linked = ScheduleConfig.from_dict(json.loads(data) if isinstance(data, str) else data)
         if linked.scheduler not in COMPOSITES:
             raise LrlabError(f"{linked.scheduler} is not SequentialLR or ChainedScheduler")
         apply_config(linked)
@@ -207,6 +208,6 @@ with right:
 if not error:
     st.divider()
     export_panel(curve.config, curve, P)
-state.write_query({"cfg": config.to_json()})
+state.write_query({"cfg": config.to_dict()})
 with left:
-    state.show_share({"cfg": config.to_json()})
+    state.show_share({"cfg": config.to_dict()})

@@ -90,7 +90,7 @@ def checked_values(query: dict[str, str], limits: dict[str, tuple], ignored: lis
     return out
 
 
-RUN_KEYS = {
+RUN_KEYS = {  # what a link may set besides the scheduler and its parameters
     "steps": (int, 1, None),
     "base_lr": (float, 1e-6, 10.0),
     "steps_per_epoch": (int, 1, None),
@@ -142,4 +142,9 @@ def scheduler_from_query(query: dict[str, str], ignored: list[str]) -> Scheduler
         return get_spec(query["scheduler"])
     except LrlabError:
         ignored.append(f"scheduler={query['scheduler']!s:.40} (unknown; {len(SCHEDULERS)} are known)")
+        ignored.extend(
+            f"{key} (for the unknown scheduler)"
+            for key in query
+            if key not in {*RUN_KEYS, "scheduler", "optimizer", "interval"}
+        )
         return None

@@ -359,11 +359,6 @@ def test_compose_chained_preset_is_constant_times_exponential(page: Any, base_ur
     assert_healthy(page)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Compose writes cfg as a JSON *string* (format_value(config.to_json()) quotes it), and reading "
-    "json.loads(cfg) back gives a str, so from_dict refuses it: 'cfg (A schedule config must be a mapping of fields)'",
-)
 def test_compose_link_reproduces_the_composition_in_a_new_session(new_context: Any, base_url: str) -> None:
     first = open_page(new_context(), base_url + "/compose")
     choose_option(first, "Start from a preset", CHAINED_PRESET)
