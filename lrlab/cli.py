@@ -87,8 +87,9 @@ def _info(name: str, steps: int) -> str:
 
 
 def _run_options(sub: argparse.ArgumentParser) -> None:
-    sub.add_argument("name", help="torch class name, transformers function name or alias (e.g. cosine)")
-    sub.add_argument("--steps", type=int, required=True, help="number of optimizer steps (rows)")
+    sub.add_argument("name", nargs="?", help="torch class name, transformers function name or alias (e.g. cosine)")
+    sub.add_argument("--config", metavar="FILE", help="an lrlab YAML/JSON config (from export) instead of NAME")
+    sub.add_argument("--steps", type=int, help="number of optimizer steps (rows); required with NAME")
     sub.add_argument("--base-lr", type=float, default=0.1, help="the optimizer's lr (CyclicLR: its base_lr)")
     sub.add_argument("--steps-per-epoch", type=int, default=1, help="for the epoch column and per-epoch stepping")
     sub.add_argument("--interval", choices=("step", "epoch"), default="step", help="scheduler.step() per step or epoch")
@@ -100,6 +101,22 @@ def _run_options(sub: argparse.ArgumentParser) -> None:
 
 def _config(args: argparse.Namespace):
     from lrlab.specs import ScheduleConfig
+
+    if args.config is not None:
+        if args.name is not None or args.set:
+            raise LrlabError(
+                "Invalid --config: give a config file or a scheduler NAME with --set, not both", field="--config"
+            )
+        from lrlab.io import MAX_CONFIG_BYTES, import_config
+
+        try:
+            with open(args.config, "rb") as handle:
+                data = handle.read(MAX_CONFIG_BYTES + 1)
+        except OSError as exc:
+            raise LrlabError(f"Invalid --config ({args.config!r}): {exc.strerror}", field="--config") from None
+        return import_config(data)
+    if args.name is None or args.steps is None:
+        raise LrlabError("lrlab: give a scheduler NAME with --steps N, or --config FILE (see python -m lrlab --help)")
 
     params = dict(parse_assignment(item) for item in args.set)
     if "base_lr" in params:

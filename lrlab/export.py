@@ -26,6 +26,8 @@ from lrlab.simulate import resolve
 from lrlab.specs import LrlabError, RunContext, ScheduleConfig, SchedulerSpec
 
 TARGETS = ("torch", "transformers", "lightning", "yaml", "json")
+# schedules whose object is not a torch LRScheduler (Lightning refuses them without a step hook)
+NOT_LR_SCHEDULERS = frozenset({"get_greedy_schedule"})
 SCHEMA_VERSION = 1
 
 
@@ -93,34 +95,47 @@ def optimizer_code(config: ScheduleConfig, ctx: RunContext, params: str = "model
 
 
 def pytorch(config: ScheduleConfig) -> str:
-    """A runnable PyTorch script: model, optimizer, the scheduler, and a training loop that records
-    the lr of every step in ``lrs`` (``scheduler.step()`` after ``optimizer.step()``)."""
+    """A runnable PyTorch script. ``model``, ``optimizer`` and ``scheduler`` are built at module level
+    (importing it builds them and trains nothing); ``train()`` runs the loop with ``scheduler.step()``
+    after ``optimizer.step()`` — per optimizer step or per epoch as configured — and returns the lr of
+    every step; ``python script.py`` calls it."""
     spec, params, ctx = resolve(config)
     build = constructor(spec, params, ctx)
     per_epoch = config.interval == "epoch"
     loop = [
-        "lrs = []",
-        f"steps, steps_per_epoch = {config.steps}, {config.steps_per_epoch}",
-        "for step in range(steps):",
-        '    lrs.append(optimizer.param_groups[0]["lr"])',
-        "    loss = model(torch.randn(8, 10)).pow(2).mean()  # your forward pass and loss",
-        "    loss.backward()",
-        "    optimizer.step()",
-        "    optimizer.zero_grad()",
+        f"def train(steps={config.steps}, steps_per_epoch={config.steps_per_epoch}):",
+        '    """Your training loop; returns the learning rate each optimizer step used."""',
+        "    lrs = []",
+        "    for step in range(steps):",
+        '        lrs.append(optimizer.param_groups[0]["lr"])',
+        "        loss = model(torch.randn(8, 10)).pow(2).mean()  # your forward pass and loss",
+        "        loss.backward()",
+        "        optimizer.step()",
+        "        optimizer.zero_grad()",
     ]
     if spec.needs_metric:
         loop += [
-            "    val_loss = loss.item()  # replace with your validation metric",
-            "    scheduler.step(val_loss)  # after each evaluation",
+            "        val_loss = loss.item()  # your validation metric",
+            "        scheduler.step(val_loss)  # after each evaluation",
         ]
     elif per_epoch:
         loop += [
-            "    if (step + 1) % steps_per_epoch == 0:",
-            "        scheduler.step()  # once per epoch, after the epoch's last optimizer.step()",
+            "        if (step + 1) % steps_per_epoch == 0:",
+            "            scheduler.step()  # once per epoch, after the epoch's last optimizer.step()",
         ]
     else:
-        loop.append("    scheduler.step()  # after optimizer.step(), once per optimizer step")
-    body = "\n".join([*optimizer_code(config, ctx), build, "", *loop])
+        loop.append("        scheduler.step()  # after optimizer.step(), once per optimizer step")
+    loop += [
+        "    return lrs",
+        "",
+        "",
+        'if __name__ == "__main__":',
+        "    lrs = train()",
+        '    print(f"trained {len(lrs)} steps, final lr {lrs[-1]:.6g}")',
+    ]
+    objects = optimizer_code(config, ctx)
+    objects[0] = objects[0] + "  # your model"
+    body = "\n".join([*objects, build, "", "", *loop])
     return "\n".join(_imports(body)) + "\n\n" + body + "\n"
 
 
@@ -222,7 +237,7 @@ def lightning(config: ScheduleConfig) -> str:
         '        "frequency": 1,',
     ]
     if spec.needs_metric:
-        sched.append('        "monitor": "val_loss",  # the metric you self.log(...)')
+        sched.append('        "monitor": "train_loss",  # better: a validation metric you self.log(...)')
     body = "\n".join("        " + line if line else "" for line in "\n".join(inner).split("\n"))
     imports = _imports("\n".join(inner))
     return "\n".join(
@@ -237,8 +252,20 @@ def lightning(config: ScheduleConfig) -> str:
             f"        self.net = {net}",
             "",
             "    def training_step(self, batch, batch_idx):",
-            "        return self.net(batch).pow(2).mean()  # your loss",
+            "        loss = self.net(batch).pow(2).mean()  # your loss",
+            '        self.log("train_loss", loss)',
+            "        return loss",
             "",
+            *(
+                [
+                    "    def lr_scheduler_step(self, scheduler, metric):",
+                    "        # GreedyLR is not a torch LRScheduler: Lightning needs this hook and passes it no metric",
+                    '        scheduler.step(float(self.trainer.callback_metrics["train_loss"]))',
+                    "",
+                ]
+                if spec.name in NOT_LR_SCHEDULERS
+                else []
+            ),
             "    def configure_optimizers(self):",
             body,
             "        return {",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -426,9 +427,10 @@ def compare(library: np.ndarray, closed: np.ndarray) -> tuple[float, int | None]
 
 
 def curve(
-    name: str,
+    name: str | None = None,
     *,
-    steps: int,
+    steps: int | None = None,
+    config: ScheduleConfig | Mapping[str, Any] | None = None,
     base_lr: float = 0.1,
     steps_per_epoch: int = 1,
     optimizer: str = "sgd",
@@ -453,7 +455,22 @@ def curve(
 
     >>> curve("StepLR", steps=6, base_lr=1.0, step_size=2, gamma=0.5)["lr"].tolist()
     [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
+
+    ``config`` instead of the arguments: a :class:`ScheduleConfig`, or an exported lrlab config
+    (the mapping that ``lrlab.export.render(config, "json")`` writes).
     """
+    if config is not None:
+        if name is not None or steps is not None or params:
+            raise LrlabError(
+                "Invalid config: give either config=… or a scheduler name with its settings", field="config"
+            )
+        if not isinstance(config, ScheduleConfig):
+            from lrlab.io import from_lrlab
+
+            config = from_lrlab(config)
+        return simulate(config, metrics=metrics, eval_every=eval_every).frame
+    if name is None or steps is None:
+        raise LrlabError("Invalid curve(): give a scheduler name and steps=…, or config=…", field="steps")
     if param_groups is not None:
         base_lr, group_lrs = _from_param_groups(param_groups, group_lrs)
     try:

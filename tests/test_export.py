@@ -2,6 +2,11 @@
 
 import json
 import math
+import random
+import subprocess
+import sys
+import types
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,6 +18,7 @@ from lrlab.export import TARGETS, config_dict, render, trainer_fields
 from lrlab.io import MAX_CONFIG_BYTES, from_training_args, import_config
 from lrlab.simulate import simulate
 from lrlab.specs import LrlabError, ScheduleConfig
+from tests.strategies import draw_value
 
 NAMES = list(lrlab.SCHEDULERS)
 
@@ -23,23 +29,125 @@ def run_script(code: str) -> dict:
     return namespace
 
 
-@pytest.mark.parametrize("interval", ["step", "epoch"])
+def exported_lrs(jobs: list[dict]) -> list:
+    """Run exported snippets in a fresh interpreter (tests/exported_runner.py)."""
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("exported_runner.py"))],
+        input=json.dumps(jobs),
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout)
+
+
+def variations(name: str, steps: int) -> list[ScheduleConfig]:
+    """The defaults, then each parameter changed on its own to another valid value."""
+    spec = lrlab.SCHEDULERS[name]
+    configs = [ScheduleConfig.make(name, {}, steps=steps, steps_per_epoch=7, group_lrs=(0.2,))]
+    rng = random.Random(f"vary-{name}")
+    for param in spec.params:
+        if param.name == spec.base_lr_param or param.kind == "children":
+            continue
+        for _ in range(10):
+            value = draw_value(spec, param, steps, rng)
+            config = ScheduleConfig.make(name, {param.name: value}, steps=steps, steps_per_epoch=7, group_lrs=(0.2,))
+            try:
+                simulate(config)
+            except LrlabError:
+                continue
+            configs.append(config)
+            break
+    return configs
+
+
+def _check(configs: list[ScheduleConfig], target: str, results: list) -> None:
+    for config, got in zip(configs, results, strict=True):
+        curve = simulate(config)
+        if curve.stopped_at is not None:  # the library refuses to step further: so does the exported loop
+            assert isinstance(got, dict) and "Tried to step" in got["error"], (config, got)
+            continue
+        assert not isinstance(got, dict), (config, got)
+        if curve.spec.needs_metric:  # the script feeds its own training loss: same scheduler, other metric
+            assert len(got) == config.steps
+            continue
+        np.testing.assert_allclose(
+            got, curve.frame["lr"].to_numpy(), rtol=1e-12, atol=0, equal_nan=True, err_msg=f"{target}: {config}"
+        )
+
+
+def test_every_pytorch_snippet_reproduces_its_curve_in_a_fresh_interpreter():
+    configs = [c for name in NAMES for c in variations(name, 60)]
+    configs += [ScheduleConfig.make(n, {}, steps=60, steps_per_epoch=7, interval="epoch") for n in NAMES]
+    jobs = [{"target": "torch", "code": render(c, "torch"), "steps": 60, "steps_per_epoch": 7} for c in configs]
+    _check(configs, "torch", exported_lrs(jobs))
+
+
+def test_every_transformers_snippet_reproduces_its_curve_in_a_fresh_interpreter():
+    configs = [c for name in NAMES for c in variations(name, 60)]
+    jobs = [
+        {"target": "transformers", "code": render(c, "transformers"), "steps": 60, "steps_per_epoch": 7}
+        for c in configs
+    ]
+    _check(configs, "transformers", exported_lrs(jobs))
+
+
+def test_every_lightning_module_reproduces_its_curve_in_a_fresh_interpreter():
+    configs = [
+        ScheduleConfig.make(n, {}, steps=24, steps_per_epoch=6, interval=i) for n in NAMES for i in ("step", "epoch")
+    ]
+    jobs = [{"target": "lightning", "code": render(c, "lightning"), "steps": 24, "steps_per_epoch": 6} for c in configs]
+    _check(configs, "lightning", exported_lrs(jobs))
+
+
+def test_importing_the_pytorch_script_builds_the_objects_without_training():
+    code = render(ScheduleConfig.make("StepLR", {}, steps=10), "torch")
+    module = types.ModuleType("exported")
+    exec(compile(code, "<exported>", "exec"), module.__dict__)
+    assert module.scheduler.last_epoch == 0 and 'if __name__ == "__main__":' in code and "# your model" in code
+
+
 @pytest.mark.parametrize("name", NAMES)
-def test_the_pytorch_script_reproduces_the_curve(name, interval):
-    config = ScheduleConfig.make(name, {}, steps=60, steps_per_epoch=7, interval=interval, group_lrs=(0.2,))
-    curve = simulate(config)
-    namespace = run_script(render(config, "torch"))
-    if curve.spec.needs_metric:  # the script feeds its own training loss: same scheduler, other metric
-        assert len(namespace["lrs"]) == 60
-        return
-    np.testing.assert_allclose(namespace["lrs"], curve.frame["lr"].to_numpy(), rtol=1e-12, atol=0, equal_nan=True)
+def test_export_then_import_gives_back_the_identical_config(name):
+    config = ScheduleConfig.make(
+        name, {}, steps=77, base_lr=0.03, group_lrs=(0.2,), optimizer="adamw", interval="epoch", steps_per_epoch=7
+    )
+    complete = ScheduleConfig.make(
+        name,
+        config_dict(config)["params"],
+        steps=77,
+        base_lr=0.03,
+        group_lrs=(0.2,),
+        optimizer="adamw",
+        interval="epoch",
+        steps_per_epoch=7,
+    )
+    for target in ("yaml", "json"):
+        again = import_config(render(config, target))
+        assert again == complete
+        assert render(again, target) == render(config, target)
+
+
+def test_a_curve_from_an_exported_config_equals_the_direct_call(tmp_path):
+    from lrlab.cli import main
+
+    config = ScheduleConfig.make("OneCycleLR", {"max_lr": 0.5}, steps=40)
+    path = tmp_path / "one.yaml"
+    path.write_text(render(config, "yaml"))
+    direct = lrlab.curve("OneCycleLR", steps=40, max_lr=0.5)
+    np.testing.assert_array_equal(lrlab.curve(config=yaml.safe_load(path.read_text()))["lr"], direct["lr"])
+    assert main(["curve", "--config", str(path)]) == 0
+    assert main(["curve", "--config", str(tmp_path / "missing.yaml")]) == 2
+    assert main(["curve", "StepLR", "--config", str(path)]) == 2
 
 
 def test_a_user_expression_is_exported_as_a_python_lambda_with_math():
     config = ScheduleConfig.make("LambdaLR", {"lr_lambda": "min(1, epoch / 10) * cos(pi * epoch / 100)"}, steps=50)
     code = render(config, "torch")
     assert "lambda epoch: min(1.0, epoch / 10.0) * math.cos(math.pi * epoch / 100.0)" in code
-    np.testing.assert_allclose(run_script(code)["lrs"], simulate(config).frame["lr"], rtol=1e-12)
+    np.testing.assert_allclose(run_script(code)["train"](), simulate(config).frame["lr"], rtol=1e-12)
 
 
 TRAINER_TYPES = [n for n, s in lrlab.SCHEDULERS.items() if s.library == "transformers" and s.aliases]
@@ -115,15 +223,28 @@ def lightning_lrs(code: str, steps: int, steps_per_epoch: int) -> list[float]:
 
     data = torch.utils.data.DataLoader(torch.randn(steps_per_epoch, 10), batch_size=1)
     trainer = L.Trainer(
-        max_steps=steps, logger=False, enable_checkpointing=False, enable_progress_bar=False,
-        enable_model_summary=False, callbacks=[Record()], accelerator="cpu", num_sanity_val_steps=0,
+        max_steps=steps,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        callbacks=[Record()],
+        accelerator="cpu",
+        num_sanity_val_steps=0,
     )
     trainer.fit(model, data)
     return seen
 
 
-@pytest.mark.parametrize(("name", "interval"), [("CosineAnnealingLR", "step"), ("StepLR", "epoch"),
-                                                ("get_cosine_schedule_with_warmup", "step"), ("OneCycleLR", "step")])
+@pytest.mark.parametrize(
+    ("name", "interval"),
+    [
+        ("CosineAnnealingLR", "step"),
+        ("StepLR", "epoch"),
+        ("get_cosine_schedule_with_warmup", "step"),
+        ("OneCycleLR", "step"),
+    ],
+)
 def test_the_lightning_module_steps_the_scheduler_like_lrlab(name, interval):
     config = ScheduleConfig.make(name, {}, steps=24, steps_per_epoch=6, interval=interval)
     code = render(config, "lightning")
@@ -160,16 +281,29 @@ def test_every_target_is_rendered_for_every_scheduler():
 
 
 def test_a_training_args_json_becomes_the_trainers_schedule():
-    args = {"output_dir": "x", "learning_rate": 3e-4, "lr_scheduler_type": "cosine", "warmup_ratio": 0.1,
-            "max_steps": 1000, "lr_scheduler_kwargs": {"num_cycles": 0.5}, "seed": 42}
+    args = {
+        "output_dir": "x",
+        "learning_rate": 3e-4,
+        "lr_scheduler_type": "cosine",
+        "warmup_ratio": 0.1,
+        "max_steps": 1000,
+        "lr_scheduler_kwargs": {"num_cycles": 0.5},
+        "seed": 42,
+    }
     config = import_config(json.dumps(args))
     assert config.scheduler == "get_cosine_schedule_with_warmup" and config.base_lr == 3e-4
     assert config.params_dict == {"num_warmup_steps": 100, "num_training_steps": 1000, "num_cycles": 0.5}
 
 
 def test_training_args_without_max_steps_take_the_run_length_from_epochs_and_data():
-    args = {"lr_scheduler_type": "linear", "num_train_epochs": 2, "per_device_train_batch_size": 32,
-            "gradient_accumulation_steps": 4, "warmup_steps": 0.05, "max_steps": -1}
+    args = {
+        "lr_scheduler_type": "linear",
+        "num_train_epochs": 2,
+        "per_device_train_batch_size": 32,
+        "gradient_accumulation_steps": 4,
+        "warmup_steps": 0.05,
+        "max_steps": -1,
+    }
     config = from_training_args(args, dataset_size=1000)
     assert config.steps == 2 * math.ceil(math.ceil(1000 / 32) / 4)  # 16
     assert config.params_dict["num_warmup_steps"] == math.ceil(16 * 0.05)
