@@ -19,7 +19,16 @@ import torch
 
 from lrlab.metrics import synthetic_loss
 from lrlab.schedulers import get_spec
-from lrlab.specs import LrlabError, RunContext, ScheduleConfig, SchedulerSpec, validate_optimizer, validate_run
+from lrlab.specs import (
+    MAX_STEPS,
+    LrlabError,
+    RunContext,
+    ScheduleConfig,
+    SchedulerSpec,
+    invalid,
+    validate_optimizer,
+    validate_run,
+)
 
 #: Relative difference above which the closed form and the library are reported as different.
 DIFF_TOLERANCE = 1e-9
@@ -469,8 +478,10 @@ def curve(
 
             config = from_lrlab(config)
         return simulate(config, metrics=metrics, eval_every=eval_every).frame
-    if name is None or steps is None:
-        raise LrlabError("Invalid curve(): give a scheduler name and steps=…, or config=…", field="steps")
+    if name is None:
+        raise LrlabError("Invalid curve(): give a scheduler name and steps=…, or config=…", field="scheduler")
+    if steps is None:
+        raise invalid("steps", None, f"must be an integer in [1, {MAX_STEPS}] (or pass config=…)")
     if param_groups is not None:
         base_lr, group_lrs = _from_param_groups(param_groups, group_lrs)
     try:

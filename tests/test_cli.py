@@ -138,7 +138,7 @@ def test_bad_input_exits_with_status_2_and_one_line_on_stderr_only(results, case
         (["curve", "LambdaLR", "--steps", "5", "--set", "lr_lambda=__import__('os')"], "Invalid lr_lambda"),
         (["curve", "StepLR", "--steps", "10", "--format", "xml"], "invalid choice: 'xml'"),
         (["curve", "StepLR", "--steps", "10", "--optimizer", "rmsprop"], "invalid choice: 'rmsprop'"),
-        (["curve", "StepLR"], "required: --steps"),
+        (["curve", "StepLR"], "with --steps N, or --config FILE"),
         (["info", "NoSuchLR"], "Unknown scheduler 'NoSuchLR'"),
         (["info", "CyclicLR", "--steps", "0"], "Invalid steps (0)"),
         (["list", "--format", "yaml"], "invalid choice: 'yaml'"),
