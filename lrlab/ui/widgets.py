@@ -165,6 +165,8 @@ def _render(p: ParamSpec, key: str, steps: int) -> Any:
             # a size that follows the run length: a slider over [low, 2 × steps] (past the run too,
             # to show what happens when a schedule is sized longer or shorter than the run)
             top = int(max(2 * steps, default, current if isinstance(current, int) else 0, (low or 0) + 1))
+            if high is not None:
+                top = min(top, int(high))  # e.g. T_max at 1M steps: the slider ends where the spec does
             lo = int(low or 0)
             _keep_across_range_change(key, (lo, top), lambda v: min(max(v, lo), top))
             value = st.slider(label, min_value=lo, max_value=top, key=key, help=help_text)
