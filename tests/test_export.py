@@ -211,31 +211,6 @@ def test_a_schedule_sized_other_than_the_run_is_not_claimed_expressible_by_the_t
         trainer_fields(config)
 
 
-def lightning_lrs(code: str, steps: int, steps_per_epoch: int) -> list[float]:
-    import lightning as L
-
-    model = run_script(code)["Model"]()
-    seen: list[float] = []
-
-    class Record(L.Callback):
-        def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
-            seen.append(trainer.optimizers[0].param_groups[0]["lr"])
-
-    data = torch.utils.data.DataLoader(torch.randn(steps_per_epoch, 10), batch_size=1)
-    trainer = L.Trainer(
-        max_steps=steps,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        callbacks=[Record()],
-        accelerator="cpu",
-        num_sanity_val_steps=0,
-    )
-    trainer.fit(model, data)
-    return seen
-
-
 @pytest.mark.parametrize(
     ("name", "interval"),
     [
@@ -245,11 +220,12 @@ def lightning_lrs(code: str, steps: int, steps_per_epoch: int) -> list[float]:
         ("OneCycleLR", "step"),
     ],
 )
-def test_the_lightning_module_steps_the_scheduler_like_lrlab(name, interval):
+def test_the_lightning_module_says_its_interval_and_steps_the_scheduler_like_lrlab(name, interval):
     config = ScheduleConfig.make(name, {}, steps=24, steps_per_epoch=6, interval=interval)
     code = render(config, "lightning")
     assert f'"interval": "{interval}"' in code
-    np.testing.assert_allclose(lightning_lrs(code, 24, 6), simulate(config).frame["lr"].to_numpy(), rtol=1e-12)
+    got = exported_lrs([{"target": "lightning", "code": code, "steps": 24, "steps_per_epoch": 6}])[0]
+    np.testing.assert_allclose(got, simulate(config).frame["lr"].to_numpy(), rtol=1e-12)
 
 
 @pytest.mark.parametrize("target", ["yaml", "json"])
