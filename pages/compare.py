@@ -12,7 +12,7 @@ from lrlab.ui.cache import cached_curve
 from lrlab.ui.export_panel import chart_config, export_panel, import_panel
 from lrlab.ui.nav import ensure_router
 from lrlab.ui.presets import preset_label
-from lrlab.ui.widgets import fmt_number, log_grid, number, render_params, scheduler_label, seed_params
+from lrlab.ui.widgets import lr_slider, number, render_params, scheduler_label, seed_params
 from lrlab.units import TrainingUnits
 
 ensure_router()
@@ -158,11 +158,10 @@ with editor:
     entry["hidden"] = st.toggle("Hide", key=f"{prefix}.hidden")
     name = st.selectbox("Scheduler", list(SCHEDULERS), key=f"{prefix}.scheduler", format_func=scheduler_label)
     spec = SCHEDULERS[name]
-    entry["base_lr"] = st.select_slider(
+    entry["base_lr"] = lr_slider(
+        st,
         "Base LR",
-        options=log_grid(1e-6, 10.0, include=(st.session_state[f"{prefix}.base_lr"],)),
         key=f"{prefix}.base_lr",
-        format_func=fmt_number,
     )
     entry["interval"] = st.radio(
         "scheduler.step() is called",

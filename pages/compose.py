@@ -11,7 +11,7 @@ from lrlab.ui import state
 from lrlab.ui.cache import cached_curve
 from lrlab.ui.export_panel import chart_config, export_panel
 from lrlab.ui.nav import ensure_router
-from lrlab.ui.widgets import fmt_number, log_grid, number, render_params, scheduler_label, seed_params
+from lrlab.ui.widgets import lr_slider, number, render_params, scheduler_label, seed_params
 
 ensure_router()
 
@@ -130,11 +130,10 @@ state.notice(ignored)
 top = st.columns([1.6, 1, 1.2, 1, 1.6])
 mode = top[0].radio("Compose with", list(COMPOSITES), key=f"{P}.mode", horizontal=True)
 steps = int(top[1].number_input("Steps", 2, MAX_APP_STEPS, step=100, key=f"{P}.steps"))
-base_lr = top[2].select_slider(
+base_lr = lr_slider(
+    top[2],
     "Base LR (group 0)",
-    options=log_grid(1e-6, 10.0, include=(st.session_state[f"{P}.base_lr"],)),
     key=f"{P}.base_lr",
-    format_func=fmt_number,
 )
 groups = int(top[3].number_input("Param groups", 1, 4, key=f"{P}.groups", help="One curve per group."))
 top[4].selectbox(

@@ -10,7 +10,7 @@ from lrlab.plots import lr_figure
 from lrlab.ui.cache import cached_curve
 from lrlab.ui.export_panel import chart_config, export_panel
 from lrlab.ui.nav import ensure_router
-from lrlab.ui.widgets import copy_value, fmt_number, log_grid, number, scheduler_label
+from lrlab.ui.widgets import copy_value, lr_slider, number, scheduler_label
 
 ensure_router()
 
@@ -48,11 +48,10 @@ top = st.columns([2, 1, 1.4, 1])
 name = top[0].radio("Scheduler", list(EXAMPLES), key=f"{P}.scheduler", format_func=scheduler_label)
 spec = SCHEDULERS[name]
 steps = int(top[1].number_input("Steps", 1, MAX_APP_STEPS, step=100, key=f"{P}.steps"))
-base_lr = top[2].select_slider(
+base_lr = lr_slider(
+    top[2],
     "Base LR (group 0)",
-    options=log_grid(1e-6, 10.0, include=(st.session_state[f"{P}.base_lr"],)),
     key=f"{P}.base_lr",
-    format_func=fmt_number,
 )
 groups = int(top[3].number_input("Param groups", 1, 4, key=f"{P}.groups"))
 

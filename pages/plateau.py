@@ -10,7 +10,7 @@ from lrlab.plots import lr_figure
 from lrlab.ui.cache import cached_metric_curve, synthetic_metric
 from lrlab.ui.export_panel import chart_config, export_panel
 from lrlab.ui.nav import ensure_router
-from lrlab.ui.widgets import fmt_number, log_grid, number, render_params, scheduler_label
+from lrlab.ui.widgets import fmt_number, log_grid, lr_slider, number, render_params, scheduler_label
 
 ensure_router()
 
@@ -146,11 +146,10 @@ with left:
         st.caption(f"{n} evaluations × {eval_every} steps → a run of {steps} optimizer steps.")
 
     st.subheader("The scheduler")
-    base_lr = st.select_slider(
+    base_lr = lr_slider(
+        st,
         "Base LR",
-        options=log_grid(1e-6, 10.0, include=(st.session_state[f"{P}.base_lr"],)),
         key=f"{P}.base_lr",
-        format_func=fmt_number,
     )
     groups = int(
         st.number_input("Param groups", 1, 4, key=f"{P}.groups", help="Each group with its own lr and min_lr.")
@@ -159,11 +158,10 @@ with left:
     for g in range(1, groups):
         st.session_state.setdefault(f"{P}.lr_{g}", base_lr)
         group_lrs.append(
-            st.select_slider(
+            lr_slider(
+                st,
                 f"lr of group {g}",
-                options=log_grid(1e-6, 10.0, include=(st.session_state[f"{P}.lr_{g}"],)),
                 key=f"{P}.lr_{g}",
-                format_func=fmt_number,
             )
         )
     values = render_params(spec, P, steps)

@@ -17,7 +17,7 @@ from lrlab.ui.widgets import (
     fmt_number,
     interval_label,
     legend_rows,
-    log_grid,
+    lr_slider,
     optimizer_label,
     render_params,
     reset_params,
@@ -86,11 +86,10 @@ steps = top[1].number_input(
     "Steps", min_value=1, max_value=MAX_APP_STEPS, step=100, key=f"{P}.steps", help="Optimizer steps to simulate."
 )
 base_label = "Base LR" if spec.base_lr_param is None else f"Base LR (= {spec.name}'s {spec.base_lr_param})"
-base_lr = top[2].select_slider(
+base_lr = lr_slider(
+    top[2],
     base_label,
-    options=log_grid(1e-6, 10.0, include=(st.session_state[f"{P}.base_lr"],)),
     key=f"{P}.base_lr",
-    format_func=fmt_number,
     help="The optimizer's lr (each group's initial lr).",
 )
 steps_per_epoch = top[3].number_input(

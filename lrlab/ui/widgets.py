@@ -70,6 +70,12 @@ def interval_label(kind: str) -> str:
     return {"step": "per optimizer step", "epoch": "per epoch"}[kind]
 
 
+def lr_slider(where: Any, label: str, *, key: str, **kwargs: Any) -> float:
+    """A learning rate on a log-scale slider (1e-6 … 10, the current value always an option)."""
+    options = log_grid(1e-6, 10.0, include=(st.session_state[key],))
+    return where.select_slider(label, options=options, key=key, format_func=fmt_number, **kwargs)
+
+
 def number(where: Any, label: str, low: float, high: float, default: float, *, key: str, **kwargs: Any) -> Any:
     """``where.number_input`` with its default set through session state (never ``value=`` with a key)."""
     st.session_state.setdefault(key, default)
