@@ -300,3 +300,27 @@ def set_number(page: Any, label: str, value: float | int) -> None:
     box = page.get_by_role("spinbutton", name=label, exact=True)
     box.fill(str(value))
     box.press("Enter")
+
+
+def slider(page: Any, label: str) -> Any:
+    # The range input's accessible name repeats the label ("gamma gamma"): match its aria-label,
+    # and skip a chart being replaced during a rerun (its DOM is marked stale).
+    return page.locator(f"input[type='range'][aria-label='{label}']:not([data-stale='true'] *)")
+
+
+def slider_value(page: Any, label: str) -> float:
+    """The value the slider shows (aria-valuetext; for a select_slider the input's value is an index)."""
+    return float(slider(page, label).get_attribute("aria-valuetext"))
+
+
+def nudge(page: Any, label: str, key: str, times: int) -> float:
+    """Focus slider `label`, press `key` `times` times; return the slider's new value once it moved."""
+    before = slider_value(page, label)
+    slider(page, label).focus()
+    for _ in range(times):
+        page.keyboard.press(key)
+    return wait_until(
+        page,
+        lambda: (v := slider_value(page, label)) != before and v,
+        f"slider {label!r} to move from {before} after {times}×{key}",
+    )

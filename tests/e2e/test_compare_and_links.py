@@ -20,9 +20,11 @@ from .harness import (
     EXCEPTION,
     SCRIPT_DONE,
     dataframe_grid,
+    nudge,
     page_errors_text,
     plotly_traces,
     set_number,
+    slider_value,
     wait_for_app,
     wait_for_chart,
     wait_for_trace,
@@ -110,29 +112,6 @@ def choose_option(page: Any, box_label: str, option: str, typed: str | None = No
         box.fill(typed)
     page.get_by_role("option", name=option, exact=True).click()
     wait_until(page, lambda: box.input_value() == option, f"the {box_label!r} box to show {option!r}")
-
-
-def slider(page: Any, label: str) -> Any:
-    # the range input's accessible name repeats the label: match its aria-label
-    return page.locator(f"input[type='range'][aria-label='{label}']{FRESH}")
-
-
-def slider_value(page: Any, label: str) -> float:
-    """The value the slider shows (aria-valuetext; a select_slider's input value is an index)."""
-    return float(slider(page, label).get_attribute("aria-valuetext"))
-
-
-def nudge(page: Any, label: str, key: str, times: int) -> float:
-    """Focus slider `label`, press `key` `times` times; return the slider's new value once it moved."""
-    before = slider_value(page, label)
-    slider(page, label).focus()
-    for _ in range(times):
-        page.keyboard.press(key)
-    return wait_until(
-        page,
-        lambda: (v := slider_value(page, label)) != before and v,
-        f"slider {label!r} to move from {before} after {times}×{key}",
-    )
 
 
 def number_value(page: Any, label: str) -> str:

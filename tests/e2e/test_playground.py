@@ -15,8 +15,10 @@ import pytest
 from .harness import (
     EXCEPTION,
     SCRIPT_DONE,
+    nudge,
     page_errors_text,
     plotly_traces,
+    slider_value,
     wait_for_chart,
     wait_for_trace,
     wait_until,
@@ -56,29 +58,6 @@ def choose_scheduler(page: Any, title: str) -> None:
     page.get_by_role("option", name=title, exact=True).click()
     wait_until(page, lambda: box.input_value() == title, f"the Scheduler box to show {title!r}")
     page.locator(SCRIPT_DONE).wait_for(state="attached")
-
-
-def slider(page: Any, label: str) -> Any:
-    # The range input's accessible name repeats the label ("gamma gamma"): match its aria-label.
-    return page.locator(f"input[type='range'][aria-label='{label}']")
-
-
-def slider_value(page: Any, label: str) -> float:
-    """The value the slider shows (aria-valuetext; for a select_slider the input's value is an index)."""
-    return float(slider(page, label).get_attribute("aria-valuetext"))
-
-
-def nudge(page: Any, label: str, key: str, times: int) -> float:
-    """Focus slider `label`, press `key` `times` times; return the slider's new value once it moved."""
-    before = slider_value(page, label)
-    slider(page, label).focus()
-    for _ in range(times):
-        page.keyboard.press(key)
-    return wait_until(
-        page,
-        lambda: (v := slider_value(page, label)) != before and v,
-        f"slider {label!r} to move from {before} after {times}×{key}",
-    )
 
 
 def settings(page: Any) -> tuple[int, float]:
