@@ -18,6 +18,10 @@ PAGES = [
     "pages/compose.py",
     "pages/plateau.py",
     "pages/custom.py",
+    "pages/lr_finder.py",
+    "pages/train.py",
+    "pages/lesson.py",
+    "pages/pitfalls.py",
     "pages/reference.py",
 ]
 APP = Path(__file__).resolve().parents[1] / "app.py"

@@ -1,0 +1,10 @@
+"""LR finder (under construction)."""
+
+import streamlit as st
+
+from lrlab.ui.nav import ensure_router
+
+ensure_router()
+
+st.title("LR finder")
+st.info("This page is being built.")

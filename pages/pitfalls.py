@@ -1,0 +1,10 @@
+"""Pitfalls (under construction)."""
+
+import streamlit as st
+
+from lrlab.ui.nav import ensure_router
+
+ensure_router()
+
+st.title("Pitfalls")
+st.info("This page is being built.")

@@ -1,0 +1,10 @@
+"""Train & compare (under construction)."""
+
+import streamlit as st
+
+from lrlab.ui.nav import ensure_router
+
+ensure_router()
+
+st.title("Train & compare")
+st.info("This page is being built.")
