@@ -11,6 +11,8 @@ beside them; one declarative spec per scheduler (:data:`SCHEDULERS`).
 from lrlab.schedulers import SCHEDULERS, get_spec
 from lrlab.simulate import Curve, curve, fast, simulate, summary
 from lrlab.specs import LrlabError, ParamSpec, ScheduleConfig, SchedulerSpec
+from lrlab.finder import lr_find  # noqa: E402  (after specs: the training lab builds on them)
+from lrlab.training import TrainSetup, train  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -21,9 +23,12 @@ __all__ = [
     "ParamSpec",
     "ScheduleConfig",
     "SchedulerSpec",
+    "TrainSetup",
     "curve",
     "fast",
     "get_spec",
+    "lr_find",
     "simulate",
     "summary",
+    "train",
 ]

@@ -1,4 +1,4 @@
-"""Command line: ``python -m lrlab list | info NAME | curve NAME --steps N ...``.
+"""Command line: ``python -m lrlab list | info NAME | curve NAME --steps N ... | export | find-lr | train``.
 
 Bad input prints one line on stderr and exits with status 2; nothing else is printed then.
 """
@@ -47,7 +47,31 @@ def _parser() -> argparse.ArgumentParser:
     )
     _run_options(exp)
     exp.add_argument("--target", choices=("torch", "transformers", "lightning", "yaml", "json"), required=True)
+    find = sub.add_parser("find-lr", help="LR range test (fastai's lr_find) on a built-in task")
+    _lab_options(find)
+    find.add_argument("--start-lr", type=float, default=1e-7)
+    find.add_argument("--end-lr", type=float, default=10.0)
+    find.add_argument("--num-it", type=int, default=100, help="sweep steps (fastai's num_it)")
+    find.add_argument("--format", choices=("text", "json"), default="text")
+    train = sub.add_parser("train", help="train a small model once per config; print lrs applied and losses")
+    train.add_argument(
+        "--config", metavar="FILE", action="append", required=True, help="an lrlab YAML/JSON config (repeatable)"
+    )
+    _lab_options(train)
+    train.add_argument("--epochs", type=int, default=10)
+    train.add_argument("--format", choices=("text", "json"), default="text")
     return parser
+
+
+def _lab_options(sub: argparse.ArgumentParser) -> None:
+    from lrlab.datasets import DATASETS
+    from lrlab.training import MODELS, TRAIN_OPTIMIZERS
+
+    sub.add_argument("--dataset", choices=DATASETS, default="digits")
+    sub.add_argument("--model", choices=MODELS, default="mlp")
+    sub.add_argument("--optimizer", choices=TRAIN_OPTIMIZERS, default="sgd")
+    sub.add_argument("--batch-size", type=int, default=64)
+    sub.add_argument("--seed", type=int, default=0)
 
 
 def _list(fmt: str) -> str:
@@ -107,14 +131,7 @@ def _config(args: argparse.Namespace):
             raise LrlabError(
                 "Invalid --config: give a config file or a scheduler NAME with --set, not both", field="--config"
             )
-        from lrlab.io import MAX_CONFIG_BYTES, import_config
-
-        try:
-            with open(args.config, "rb") as handle:
-                data = handle.read(MAX_CONFIG_BYTES + 1)
-        except OSError as exc:
-            raise LrlabError(f"Invalid --config ({args.config!r}): {exc.strerror}", field="--config") from None
-        return import_config(data)
+        return _read_config(args.config)
     if args.name is None or args.steps is None:
         raise LrlabError("lrlab: give a scheduler NAME with --steps N, or --config FILE (see python -m lrlab --help)")
 
@@ -133,6 +150,67 @@ def _config(args: argparse.Namespace):
         interval=args.interval,
     )
     return config
+
+
+def _read_config(path: str):
+    from lrlab.io import MAX_CONFIG_BYTES, import_config
+
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise LrlabError(f"Invalid --config ({path!r}): {exc.strerror}", field="--config") from None
+    return import_config(data)
+
+
+def _find_lr(args: argparse.Namespace) -> str:
+    from lrlab.finder import lr_find
+
+    result = lr_find(
+        dataset=args.dataset,
+        model=args.model,
+        optimizer=args.optimizer,
+        start_lr=args.start_lr,
+        end_lr=args.end_lr,
+        num_it=args.num_it,
+        seed=args.seed,
+        batch_size=args.batch_size,
+    )
+    if args.format == "json":
+        return json.dumps(result.to_dict())
+    lines = [f"{len(result.lr)} steps from lr {result.start_lr:g} ({result.stop_reason}); suggestions:"]
+    for name, s in result.suggestions.items():
+        lines.append(f"  {name:<8} {s.lr:.3g}" if s else f"  {name:<8} (too few steps recorded)")
+    return "\n".join(lines)
+
+
+def _train(args: argparse.Namespace) -> str:
+    from pathlib import Path
+
+    from lrlab.training import TrainSetup, train
+
+    configs = [_read_config(path) for path in args.config]
+    setup = TrainSetup(
+        dataset=args.dataset,
+        model=args.model,
+        optimizer=args.optimizer,
+        batch_size=args.batch_size,
+        epochs=args.epochs,
+        seed=args.seed,
+    )
+    runs = train(configs, setup, labels=[Path(p).stem for p in args.config])
+    if args.format == "json":
+        return json.dumps({"setup": vars(setup), "runs": [run.to_dict() for run in runs]})
+    lines = [f"{'config':<24} {'status':<9} {'final acc':>9} {'best acc':>9} {'val loss':>9} {'seconds':>8}"]
+    for run in runs:
+        row = run.summary()
+        lines.append(
+            f"{run.label:<24} {run.status:<9} {row['final_val_accuracy']:>9.4f} {row['best_val_accuracy']:>9.4f} "
+            f"{row['final_val_loss']:>9.4f} {row['seconds']:>8.2f}"
+        )
+        if run.message:
+            lines.append(f"  {run.message}")
+    return "\n".join(lines)
 
 
 def _export(args: argparse.Namespace) -> str:
@@ -159,6 +237,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             out = _export(args)
         elif args.command == "info":
             out = _info(args.name, args.steps)
+        elif args.command == "find-lr":
+            out = _find_lr(args)
+        elif args.command == "train":
+            out = _train(args)
         else:
             out = _curve(args)
     except LrlabError as exc:
