@@ -8,11 +8,11 @@ beside them; one declarative spec per scheduler (:data:`SCHEDULERS`).
 [20.0, 8.0, 3.2]
 """
 
+from lrlab.finder import lr_find
 from lrlab.schedulers import SCHEDULERS, get_spec
 from lrlab.simulate import Curve, curve, fast, simulate, summary
 from lrlab.specs import LrlabError, ParamSpec, ScheduleConfig, SchedulerSpec
-from lrlab.finder import lr_find  # noqa: E402  (after specs: the training lab builds on them)
-from lrlab.training import TrainSetup, train  # noqa: E402
+from lrlab.training import TrainSetup, train
 
 __version__ = "0.1.0"
 
