@@ -172,3 +172,12 @@ def add_preset(steps: int) -> None:
     entries().append(entry)
     st.session_state["cmp.selected"] = entry["id"]
     st.session_state["cmp.preset"] = ""
+
+
+def add_one_cycle(max_lr: float) -> None:
+    """Add a OneCycleLR curve peaking at ``max_lr`` (what the LR finder sends), if there is room."""
+    if len(entries()) >= MAX_ENTRIES:
+        return
+    entry = _new(f"OneCycleLR, max_lr {max_lr:g} (LR finder)", "OneCycleLR", {"max_lr": max_lr}, base_lr=max_lr)
+    entries().append(entry)
+    st.session_state["cmp.selected"] = entry["id"]
