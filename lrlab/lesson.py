@@ -352,8 +352,8 @@ def _a_exponential(ch: Chapter, v: Mapping[str, Any]) -> Answer:
 def _q_cosine(ch: Chapter, v: Mapping[str, Any]) -> str:
     v = clean_settings(ch, v)
     return (
-        f"The chart runs {ch.steps} steps, longer than T_max = {v['T_max']}. At which step is the learning "
-        "rate back at its starting value?"
+        f"The chart runs {ch.steps} steps, longer than T_max = {v['T_max']} (eta_min = {v['eta_min']:g}). "
+        "At which step is the learning rate back at its starting value?"
     )
 
 
@@ -436,8 +436,8 @@ def _a_plateau(ch: Chapter, v: Mapping[str, Any]) -> Answer:
 def _q_linear(ch: Chapter, v: Mapping[str, Any]) -> str:
     v = clean_settings(ch, v)
     return (
-        f"With {v['num_warmup_steps']} warm-up steps, what learning rate does the very first optimizer step use, "
-        "and at which step is the peak reached?"
+        f"With W = {v['num_warmup_steps']} warm-up steps (and N = {v['num_training_steps']} training steps), what "
+        "learning rate does the very first optimizer step use, and at which step is the peak reached?"
     )
 
 
@@ -646,7 +646,7 @@ CHAPTERS: tuple[Chapter, ...] = (
             "At the start of training the weights are random and Adam's moment estimates are still unreliable, "
             "so a full-size learning rate can blow the model up; ramping it linearly from 0 over the first W "
             "steps avoids that and is standard for Transformers.",
-            "transformers' `get_linear_schedule_with_warmup` then decays linearly to 0 at num_training_steps — "
+            "In transformers, `get_linear_schedule_with_warmup` then decays linearly to 0 at num_training_steps — "
             "and its very first step uses a learning rate of exactly 0.",
         ),
         knobs=(
