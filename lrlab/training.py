@@ -222,6 +222,24 @@ def fit_config(config: ScheduleConfig, setup: TrainSetup, data: Dataset) -> Sche
     return fitted
 
 
+def with_peak_lr(config: ScheduleConfig, peak_lr: float) -> ScheduleConfig:
+    """The config with ``peak_lr`` as its base lr, and as its ``max_lr`` where it has one (OneCycleLR,
+    CyclicLR): a comparison of schedule *shapes* at the same peak, as the Train & compare page runs it."""
+    params = config.params_dict
+    if "max_lr" in params or config.scheduler in ("OneCycleLR", "CyclicLR"):
+        params["max_lr"] = peak_lr
+    if config.scheduler == "CyclicLR":  # its base_lr is the bottom of the cycle: a tenth of the peak
+        return replace(ScheduleConfig.make(config.scheduler, params, **_run_fields(config)), base_lr=peak_lr / 10)
+    return replace(ScheduleConfig.make(config.scheduler, params, **_run_fields(config)), base_lr=peak_lr)
+
+
+def _run_fields(config: ScheduleConfig) -> dict[str, Any]:
+    fields = config.to_dict()
+    for name in ("scheduler", "params"):
+        fields.pop(name)
+    return fields
+
+
 def plan(configs: Sequence[ScheduleConfig], setup: TrainSetup) -> tuple[Dataset, list[ScheduleConfig]]:
     """Validate a comparison before anything runs: the setup, each config, and the step budget."""
     setup.validate()

@@ -1,10 +1,170 @@
-"""LR finder (under construction)."""
+"""LR finder: fastai's lr_find on a real model and dataset, with its four suggestions explained."""
 
+import time
+
+import pandas as pd
 import streamlit as st
 
+from lrlab import LrlabError
+from lrlab.finder import EXPLAIN, LIMITS, SUGGESTIONS, FinderResult, lr_find
+from lrlab.lab_plots import finder_figure
+from lrlab.ui import state
+from lrlab.ui.export_panel import chart_config
+from lrlab.ui.lab import apply_link, follow_send, send_lr, setup_inputs, setup_values, training_slot
 from lrlab.ui.nav import ensure_router
+from lrlab.ui.widgets import fmt_number, log_grid
 
 ensure_router()
+follow_send()
+
+P = "lf"
+RESULT = f"{P}.result"
+DEFAULTS = {"start_lr": 1e-7, "end_lr": 10.0, "num_it": 100}
+LINK_LIMITS = {"num_it": (int(LIMITS["num_it"][0]), int(LIMITS["num_it"][1]))}
 
 st.title("LR finder")
-st.info("This page is being built.")
+st.caption(
+    "The learning-rate range test of fastai's `lr_find` (Smith 2017): train for a few steps while the lr grows "
+    "exponentially, watch the loss, and read a good lr off the curve before the loss blows up. Real torch model, "
+    "real optimizer, scikit-learn's bundled handwritten digits; the model is restored afterwards."
+)
+
+for key, value in DEFAULTS.items():
+    st.session_state.setdefault(f"{P}.{key}", value)
+ignored: list[str] = []
+if state.first_run(P) and (query := state.read_query()):
+    apply_link(P, query, ignored)
+    for key, value in state.checked_values(query, LINK_LIMITS, ignored).items():
+        st.session_state[f"{P}.{key}"] = value
+    for key, grid in (("start_lr", (1e-10, 1.0)), ("end_lr", (1e-6, 100.0))):
+        if key in query:
+            value = state.parse_value(query[key])
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and grid[0] <= value <= grid[1]:
+                st.session_state[f"{P}.{key}"] = float(value)
+            else:
+                ignored.append(f"{key}={query[key]!s:.30}")
+state.notice(ignored)
+
+left, right = st.columns([1, 2.3], gap="large")
+with left:
+    st.subheader("Setup")
+    setup = setup_inputs(P, epochs=False)
+    st.subheader("Sweep")
+    c1, c2 = st.columns(2)
+    start_lr = c1.select_slider(
+        "Start lr",
+        log_grid(1e-10, 1.0, include=(st.session_state[f"{P}.start_lr"],)),
+        key=f"{P}.start_lr",
+        format_func=fmt_number,
+    )
+    end_lr = c2.select_slider(
+        "End lr",
+        log_grid(1e-6, 100.0, include=(st.session_state[f"{P}.end_lr"],)),
+        key=f"{P}.end_lr",
+        format_func=fmt_number,
+    )
+    num_it = int(
+        st.number_input(
+            "Steps (num_it)",
+            *LINK_LIMITS["num_it"],
+            step=10,
+            key=f"{P}.num_it",
+            help="fastai's default: 100. The sweep stops earlier when the smoothed loss exceeds 4× its minimum.",
+        )
+    )
+    run = st.button("Run the range test", type="primary", key=f"{P}.run", icon=":material/play_arrow:")
+    settings = {**setup_values(setup, epochs=False), "start_lr": start_lr, "end_lr": end_lr, "num_it": num_it}
+    settings = {k: v for k, v in settings.items() if DEFAULTS.get(k) != v}
+    state.write_query(settings)
+    state.show_share(settings)
+
+with right:
+    chart = st.empty()
+    status = st.empty()
+    if run or RESULT not in st.session_state:
+        bar = status.progress(0.0, text="Sweeping…")
+        shown = [0.0]
+
+        def live(partial: FinderResult) -> None:
+            now = time.monotonic()
+            if now - shown[0] > 0.25:
+                shown[0] = now
+                bar.progress(min(1.0, len(partial.lr) / num_it), text=f"step {len(partial.lr)} of {num_it}")
+                chart.plotly_chart(finder_figure(partial), key=f"{P}.live.{len(partial.lr)}")
+
+        try:
+            with training_slot() as free:
+                if not free:
+                    raise LrlabError("The server is busy with other visitors' runs; try again in a few seconds.")
+                result = lr_find(
+                    dataset=setup.dataset,
+                    model=setup.model,
+                    optimizer=setup.optimizer,
+                    start_lr=float(start_lr),
+                    end_lr=float(end_lr),
+                    num_it=num_it,
+                    seed=setup.seed,
+                    batch_size=setup.batch_size,
+                    hidden=setup.hidden,
+                    layers=setup.layers,
+                    momentum=setup.momentum,
+                    progress=live,
+                )
+            st.session_state[RESULT] = result
+            st.session_state[f"{P}.result_settings"] = settings
+            status.empty()
+        except LrlabError as exc:
+            status.error(str(exc), icon=":material/error:")
+
+    result: FinderResult | None = st.session_state.get(RESULT)
+    if result is None:
+        st.stop()
+    if st.session_state.get(f"{P}.result_settings") != settings:
+        st.info("The settings changed: press **Run the range test** to sweep again.", icon=":material/refresh:")
+    available = [name for name in SUGGESTIONS if result.suggestions.get(name)]
+    st.session_state.setdefault(f"{P}.chosen", "valley")
+    if available and st.session_state[f"{P}.chosen"] not in available:
+        st.session_state[f"{P}.chosen"] = available[0]
+    chosen = st.session_state[f"{P}.chosen"]
+    chart.plotly_chart(finder_figure(result, chosen), key=f"{P}.chart", config=chart_config("lr_finder"))
+    ended = {
+        "completed": f"The sweep ran all {result.num_it} steps.",
+        "diverged": f"The sweep stopped at step {len(result.lr) - 1} (lr {result.lr[-1]:.3g}): the smoothed loss passed "
+        "4× its minimum — the loss blew up, as intended.",
+        "not finite": f"The sweep stopped at step {len(result.lr) - 1} (lr {result.lr[-1]:.3g}): the loss was not a "
+        "finite number.",
+    }[result.stop_reason]
+    st.caption(f"{ended} {result.seconds:.2f} s. Model and optimizer restored afterwards.")
+
+    if not available:
+        st.warning(
+            "Too few steps were recorded for a suggestion (they skip the first tenth and the last five steps): "
+            "lower the start lr or the end lr, or raise the number of steps."
+        )
+        st.stop()
+    rows = [
+        {"suggestion": name, "lr": fmt_number(result.suggestions[name].lr, 3), "how fastai picks it": EXPLAIN[name]}
+        for name in available
+    ]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.radio(
+        "Use this suggestion",
+        available,
+        key=f"{P}.chosen",
+        horizontal=True,
+        help="fastai's default is valley. The chart marks each suggestion on the smoothed loss.",
+    )
+    lr = result.suggestions[st.session_state[f"{P}.chosen"]].lr
+    st.markdown(f"**Chosen lr: `{lr:.3g}`** — send it as the max / base lr to:")
+    c1, c2, c3 = st.columns(3)
+    c1.button("Playground", on_click=send_lr, args=("playground", lr), key=f"{P}.to_pg", icon=":material/show_chart:")
+    c2.button(
+        "Compare (as OneCycleLR)",
+        on_click=send_lr,
+        args=("compare", lr),
+        key=f"{P}.to_cmp",
+        icon=":material/stacked_line_chart:",
+    )
+    c3.button(
+        "Train & compare", on_click=send_lr, args=("train", lr), key=f"{P}.to_train", icon=":material/model_training:"
+    )
