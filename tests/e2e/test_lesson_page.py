@@ -1,0 +1,155 @@
+"""The Lesson in a real browser: Next changes the chart and the link; a chapter's link opens that chapter.
+
+Expected curves come from torch / transformers schedulers built and stepped here; the page's numbers
+are the data Plotly.js holds in the page.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from .harness import (
+    EXCEPTION,
+    page_errors_text,
+    slider_value,
+    trace,
+    wait_for_chart,
+    wait_for_trace,
+    wait_until,
+)
+
+pytestmark = pytest.mark.e2e
+
+PAGE_TIMEOUT_MS = 20_000
+FRESH = ":not([data-stale='true'] *)"
+INFO_ALERT = f"[data-testid='stAlertContainer']{FRESH}:has([data-testid='stAlertContentInfo'])"
+
+
+def library_lrs(name: str, steps: int, lr: float, **params: Any) -> list[float]:
+    """The lr of each optimizer step from the real scheduler, built and stepped here."""
+    import torch
+    import transformers.optimization as hfo
+    from torch.optim import lr_scheduler as tls
+
+    param = torch.nn.Parameter(torch.zeros(1))
+    optimizer = torch.optim.SGD([param], lr=lr)
+    scheduler = (getattr(tls, name, None) or getattr(hfo, name))(optimizer, **params)
+    lrs = []
+    for _ in range(steps):
+        lrs.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    return lrs
+
+
+def matches(t: dict[str, Any], expected: list[float]) -> bool:
+    """The trace holds every step 0 … n−1 with the expected lr (the lesson's runs are short: no decimation)."""
+    x, y = t["x"] or [], t["y"] or []
+    return (
+        x == list(range(len(expected)))
+        and len(y) == len(expected)
+        and all(math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-15) for a, b in zip(y, expected, strict=True))
+    )
+
+
+def query_of(url: str) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(url).query)
+
+
+def heading(page: Any, text: str) -> Any:
+    return page.get_by_role("heading", name=text)
+
+
+@pytest.fixture
+def lesson_page(page: Any, base_url: str) -> Any:
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    page.goto(base_url + "/lesson")
+    wait_for_chart(page)
+    return page
+
+
+def test_next_moves_to_the_next_chapter_with_a_new_chart_and_a_new_link(lesson_page: Any) -> None:
+    page = lesson_page
+    step = library_lrs("StepLR", 100, 0.1, step_size=20, gamma=0.5)
+    wait_for_trace(page, "library", lambda t: matches(t, step), "chapter 1's chart: the real StepLR(20, 0.5)")
+    heading(page, "1. Step decay").wait_for(state="visible")
+    assert page.get_by_text("Chapter 1 of 7: Step decay").count() == 1
+
+    page.get_by_role("button", name="Next →", exact=True).click()
+
+    exponential = library_lrs("ExponentialLR", 100, 0.1, gamma=0.9)
+    after = wait_for_trace(
+        page, "library", lambda t: matches(t, exponential), "chapter 2's chart: the real ExponentialLR(0.9)"
+    )
+    assert after["y"] != step
+    heading(page, "2. Exponential decay").wait_for(state="visible")
+    page.get_by_text("Chapter 2 of 7: Exponential decay").wait_for(state="visible")
+    wait_until(page, lambda: query_of(page.url).get("chapter") == ["exponential"], "the URL to name chapter 2")
+    assert query_of(page.url) == {"chapter": ["exponential"], "gamma": ["0.9"]}
+    assert page.locator(EXCEPTION).count() == 0, page_errors_text(page)
+
+
+def test_a_chapter_link_opens_that_chapter_with_the_settings_it_carries(page: Any, base_url: str) -> None:
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    page.goto(base_url + "/lesson?chapter=warm-restarts&T_0=10&T_mult=3")
+    wait_for_chart(page)
+    expected = library_lrs("CosineAnnealingWarmRestarts", 200, 0.1, T_0=10, T_mult=3)
+    wait_for_trace(page, "library", lambda t: matches(t, expected), "the real CosineAnnealingWarmRestarts(10, 3)")
+    heading(page, "4. Cosine with warm restarts").wait_for(state="visible")
+    assert slider_value(page, "T_0 (length of the first cycle)") == 10
+    assert slider_value(page, "T_mult (growth of each cycle)") == 3
+    assert page.locator(INFO_ALERT).count() == 0  # nothing in the link was ignored
+    # the question is asked for these settings, and its answer (restarts at 10, 40, 130) is one click away
+    page.get_by_text("With T_0 = 10 and T_mult = 3, at which steps").wait_for(state="visible")
+    page.get_by_text("Answer", exact=True).click()
+    page.get_by_text("At steps 10, 40, 130").wait_for(state="visible")
+    assert page.locator(EXCEPTION).count() == 0, page_errors_text(page)
+
+
+def test_a_bad_chapter_link_opens_chapter_one_with_a_notice(page: Any, base_url: str) -> None:
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    page.goto(base_url + "/lesson?chapter=sgdr")
+    wait_for_chart(page)
+    notice = page.locator(INFO_ALERT, has_text="Some values in the link were ignored")
+    notice.wait_for(state="visible")
+    assert "Invalid chapter ('sgdr')" in notice.inner_text()
+    heading(page, "1. Step decay").wait_for(state="visible")
+    assert page.locator(EXCEPTION).count() == 0, page_errors_text(page)
+
+
+def test_every_chapter_in_the_contents_is_a_link_that_opens_it(lesson_page: Any) -> None:
+    page = lesson_page
+    page.get_by_text("All chapters (each one is a link)").click()
+    link = page.get_by_role("link", name="Reduce on plateau", exact=True)
+    assert query_of(link.get_attribute("href")) == {"chapter": ["plateau"]}
+    with page.context.expect_page() as opened:
+        link.click()
+    chapter = opened.value
+    chapter.set_default_timeout(PAGE_TIMEOUT_MS)
+    wait_for_chart(chapter)
+    heading(chapter, "5. Reduce on plateau").wait_for(state="visible")
+    reduced = wait_for_trace(chapter, "reduced", lambda t: len(t["x"]) > 0, "the reductions on the chart")
+    assert reduced["x"][0] == 9  # patience 3: best loss at epoch 5, four bad epochs → cut after epoch 9
+    assert chapter.locator(EXCEPTION).count() == 0, page_errors_text(chapter)
+
+
+def test_open_in_playground_shows_the_same_schedule_on_the_playground(lesson_page: Any) -> None:
+    page = lesson_page
+    page.get_by_role("button", name="Next →", exact=True).click()
+    expected = library_lrs("ExponentialLR", 100, 0.1, gamma=0.9)
+    wait_for_trace(page, "library", lambda t: matches(t, expected), "chapter 2's chart: the real ExponentialLR(0.9)")
+    # (Streamlit also keeps a hidden copy of a link button for measuring it: take the visible one)
+    href = page.get_by_role("link", name="Open in Playground").get_attribute("href")
+    assert query_of(href) == {"scheduler": ["ExponentialLR"], "steps": ["100"], "base_lr": ["0.1"], "gamma": ["0.9"]}
+    playground = page.context.new_page()
+    playground.set_default_timeout(PAGE_TIMEOUT_MS)
+    playground.goto(href)
+    wait_for_chart(playground)
+    wait_for_trace(playground, "library", lambda t: matches(t, expected), "the Playground's ExponentialLR(0.9)")
+    assert playground.get_by_role("heading", name="Playground").count() == 1
+    assert trace(playground, "closed form") is not None
+    assert playground.locator(EXCEPTION).count() == 0, page_errors_text(playground)
