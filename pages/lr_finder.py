@@ -10,7 +10,15 @@ from lrlab.finder import EXPLAIN, LIMITS, SUGGESTIONS, FinderResult, lr_find
 from lrlab.lab_plots import finder_figure
 from lrlab.ui import state
 from lrlab.ui.export_panel import chart_config
-from lrlab.ui.lab import apply_link, follow_send, send_lr, setup_inputs, setup_values, training_slot
+from lrlab.ui.lab import (
+    apply_link,
+    follow_send,
+    request_run,
+    send_lr,
+    setup_inputs,
+    setup_values,
+    training_slot,
+)
 from lrlab.ui.nav import ensure_router
 from lrlab.ui.widgets import fmt_number, log_grid
 
@@ -72,7 +80,15 @@ with left:
             help="fastai's default: 100. The sweep stops earlier when the smoothed loss exceeds 4× its minimum.",
         )
     )
-    run = st.button("Run the range test", type="primary", key=f"{P}.run", icon=":material/play_arrow:")
+    st.button(
+        "Run the range test",
+        type="primary",
+        key=f"{P}.run",
+        icon=":material/play_arrow:",
+        on_click=request_run,
+        args=(P,),
+    )
+    run = st.session_state.pop(f"{P}.requested", False)
     settings = {**setup_values(setup, epochs=False), "start_lr": start_lr, "end_lr": end_lr, "num_it": num_it}
     settings = {k: v for k, v in settings.items() if DEFAULTS.get(k) != v}
     state.write_query(settings)

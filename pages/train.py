@@ -25,6 +25,7 @@ from lrlab.ui.lab import (
     item_config,
     items,
     remove_item,
+    request_run,
     runs_json,
     setup_inputs,
     setup_values,
@@ -123,9 +124,16 @@ with left:
     for message in errors:
         st.error(message, icon=":material/error:")
     c1, c2 = st.columns(2)
-    run = c1.button(
-        "Train", type="primary", key=f"{P}.run", icon=":material/play_arrow:", disabled=bool(errors) or not configs
+    c1.button(
+        "Train",
+        type="primary",
+        key=f"{P}.run",
+        icon=":material/play_arrow:",
+        disabled=bool(errors) or not configs,
+        on_click=request_run,
+        args=(P,),
     )
+    run = st.session_state.pop(f"{P}.requested", False)
     c2.button("Stop", key=f"{P}.stop", icon=":material/stop:", help="Stops the run; what was trained so far stays.")
 
 with right:

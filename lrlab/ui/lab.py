@@ -128,6 +128,11 @@ def apply_link(prefix: str, query: dict[str, str], ignored: list[str]) -> None:
         st.session_state[f"{prefix}.{key}"] = value
 
 
+def request_run(prefix: str) -> None:
+    """Button callback: ask the page to run (a flag survives a rerun; a button's own value does not)."""
+    st.session_state[f"{prefix}.requested"] = True
+
+
 @contextlib.contextmanager
 def training_slot() -> Iterator[bool]:
     """Hold one of the server's job slots while the body runs; yields False if none freed up in time."""
