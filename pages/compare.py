@@ -7,6 +7,7 @@ from lrlab.compare import summary_table
 from lrlab.plots import compare_figure, difference_figure
 from lrlab.presets import PRESETS
 from lrlab.ui import entries as E
+from lrlab.ui import explain as explain_mode
 from lrlab.ui import state
 from lrlab.ui.cache import cached_curve
 from lrlab.ui.export_panel import chart_config, export_panel, import_panel
@@ -196,14 +197,26 @@ for item in items:
     curves.append((item, item_curve))
 
 with chart:
-    log_y = st.toggle("Log-scale y axis", key=f"{P}.log_y")
+    switches = st.columns(2)
+    with switches[0]:
+        log_y = st.toggle("Log-scale y axis", key=f"{P}.log_y")
+    with switches[1]:
+        explaining = explain_mode.toggle(P)
     visible = [(e["label"], E.color(e), c) for e, c in curves if not e["hidden"]]
-    st.plotly_chart(
-        compare_figure(visible, log_y=log_y, x_axis=x_axis, samples_per_step=samples_per_step, seq_len=seq_len),
-        width="stretch",
-        key=f"{P}.chart",
-        config=chart_config("lr_schedules"),
-    )
+    figure = compare_figure(visible, log_y=log_y, x_axis=x_axis, samples_per_step=samples_per_step, seq_len=seq_len)
+    if explaining:
+        explain_mode.view(
+            P,
+            figure,
+            [explain_mode.Explained(e["label"], E.color(e), c) for e, c in curves if not e["hidden"]],
+            chart_key=f"{P}.chart",
+            chart_config=chart_config("lr_schedules"),
+            x_axis=x_axis,
+            samples_per_step=samples_per_step,
+            seq_len=seq_len,
+        )
+    else:
+        st.plotly_chart(figure, width="stretch", key=f"{P}.chart", config=chart_config("lr_schedules"))
     for failed, message in errors:
         st.error(f"{failed['label']}: {message}", icon=":material/error:")
     table = summary_table([(e["label"], c.frame) for e, c in curves])

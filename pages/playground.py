@@ -7,6 +7,7 @@ import streamlit as st
 from lrlab import SCHEDULERS, LrlabError, ScheduleConfig, summary
 from lrlab.plots import lr_figure
 from lrlab.presets import PRESETS
+from lrlab.ui import explain as explain_mode
 from lrlab.ui import state
 from lrlab.ui.cache import cached_curve
 from lrlab.ui.export_panel import chart_config, export_panel, import_panel
@@ -183,8 +184,24 @@ with right:
         st.stop()
     if error is not None:
         st.info(f"Showing the last valid settings ({curve.spec.name}) until the error is fixed.")
-    log_y = st.toggle("Log-scale y axis", key=f"{P}.log_y", help="Steps where the lr is 0 are not drawn on a log axis.")
-    st.plotly_chart(lr_figure(curve, log_y=log_y), width="stretch", key=f"{P}.chart", config=chart_config())
+    switches = st.columns(2)
+    with switches[0]:
+        log_y = st.toggle(
+            "Log-scale y axis", key=f"{P}.log_y", help="Steps where the lr is 0 are not drawn on a log axis."
+        )
+    with switches[1]:
+        explaining = explain_mode.toggle(P)
+    figure = lr_figure(curve, log_y=log_y)
+    if explaining:
+        explain_mode.view(
+            P,
+            figure,
+            [explain_mode.Explained("library", explain_mode.MARKER_COLOR, curve)],
+            chart_key=f"{P}.chart",
+            chart_config=chart_config(),
+        )
+    else:
+        st.plotly_chart(figure, width="stretch", key=f"{P}.chart", config=chart_config())
 
     figures = summary(curve.frame)
     cols = st.columns(4)
