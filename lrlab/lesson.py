@@ -561,7 +561,7 @@ CHAPTERS: tuple[Chapter, ...] = (
         answer=_a_cosine,
         stated=Stated(
             caption="CosineAnnealingLR(optimizer, T_max=4) with lr 0.1",
-            source="torch 2.13, run in the reference notes (schedulers.md §2.9), stated to 4 decimals",
+            source="torch 2.13's own output as recorded in lrlab's reference notes on the schedulers, to 4 decimals",
             scheduler="CosineAnnealingLR",
             params=(("T_max", 4), ("eta_min", 0.0)),
             base_lr=0.1,
@@ -592,8 +592,7 @@ CHAPTERS: tuple[Chapter, ...] = (
         answer=_a_restarts,
         stated=Stated(
             caption="CosineAnnealingWarmRestarts(optimizer, T_0=3, T_mult=2) with lr 1",
-            source="worked by hand from the SGDR formula (reference §2.15): cycles of 3, 6, 12, 24 steps "
-            "restart at steps 3, 9, 21, 45",
+            source="worked by hand from the SGDR formula: cycles of 3, 6, 12, 24 steps restart at steps 3, 9, 21, 45",
             scheduler="CosineAnnealingWarmRestarts",
             params=(("T_0", 3), ("T_mult", 2), ("eta_min", 0.0)),
             base_lr=1.0,
@@ -624,7 +623,7 @@ CHAPTERS: tuple[Chapter, ...] = (
         answer=_a_plateau,
         stated=Stated(
             caption="ReduceLROnPlateau(optimizer, factor=0.5, patience=2) with lr 0.1, on this chapter's loss",
-            source="worked by hand from torch's decision rule (reference §2.12): a cut after more than "
+            source="worked by hand from torch's documented decision rule: a cut after more than "
             "patience evaluations without improvement, then the count starts over",
             scheduler="ReduceLROnPlateau",
             params=(("factor", 0.5), ("patience", 2)),
@@ -697,7 +696,7 @@ CHAPTERS: tuple[Chapter, ...] = (
             values=(0.0, 5.0, 10.0, 9.61, 8.53, 6.91, 5.0, 3.08, 1.46, 0.38),
             tolerance=1e-2,
         ),
-        hint="The run is 150 steps: set N below 150 and watch the cosine rise again after N.",
+        hint="The run is 150 steps, longer than N: after N the cosine rises again (transformers does not clamp it).",
     ),
 )
 

@@ -114,8 +114,6 @@ shared = lesson.lesson_query(chapter, values)
 state.write_query(shared)
 
 with left:
-    st.markdown("In your training script:")
-    st.code(lesson.code_line(chapter, values), language="python", wrap_lines=True)
     st.link_button(
         "Open in Playground",
         lesson.app_link(st.context.url, PAGE_PATH, lesson.playground_query(chapter, values)),
@@ -136,12 +134,13 @@ with right:
     st.caption(chapter.hint)
     for note in curve.notes:
         st.warning(note)
+    st.code(lesson.code_line(chapter, values), language="python", wrap_lines=True)
 
 st.divider()
-form_col, question_col = st.columns([1.4, 1], gap="large")
+st.subheader("The formula")
+st.latex(spec.formula)
+form_col, question_col = st.columns([1, 1], gap="large")
 with form_col:
-    st.subheader("The formula")
-    st.latex(spec.formula)
     rows = legend_rows(spec, curve.params, curve.config.base_lr)
     if rows:
         st.markdown(
@@ -170,7 +169,7 @@ st.dataframe(
     hide_index=True,
     key=f"{P}.reference",
     column_config={
-        "step": st.column_config.NumberColumn("step"),
+        "step": st.column_config.NumberColumn(chapter.x_axis),
         "stated": st.column_config.NumberColumn("stated", format="%.6g"),
         "library": st.column_config.NumberColumn("library (live)", format="%.6g"),
         "agrees": st.column_config.TextColumn("agrees", help=f"within {stated.tolerance:g} of the stated value"),
