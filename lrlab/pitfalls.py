@@ -389,11 +389,13 @@ from transformers import get_linear_schedule_with_warmup
 
 accumulation, optimizer_steps = ${accumulation}, ${optimizer_steps}
 micro_batches = optimizer_steps * accumulation  # = len(loader) * epochs
-num_training_steps = micro_batches // accumulation  # the schedule counts optimizer steps
+num_training_steps = micro_batches // accumulation  # count optimizer steps
 model = torch.nn.Linear(4, 1)
 optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
 scheduler = get_linear_schedule_with_warmup(
-    optimizer, num_warmup_steps=num_training_steps // 10, num_training_steps=num_training_steps
+    optimizer,
+    num_warmup_steps=num_training_steps // 10,
+    num_training_steps=num_training_steps,
 )
 
 lrs = []
@@ -503,10 +505,12 @@ ONECYCLE_FIX = """\
 import torch
 from torch.optim.lr_scheduler import OneCycleLR
 
-total_steps = ${total_steps}  # = epochs * len(loader): exactly the optimizer steps you will take
+total_steps = ${total_steps}  # = epochs * len(loader): the optimizer steps you will take
 model = torch.nn.Linear(4, 1)
 optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-scheduler = OneCycleLR(optimizer, max_lr=0.1, total_steps=total_steps, anneal_strategy="${anneal_strategy}")
+scheduler = OneCycleLR(
+    optimizer, max_lr=0.1, total_steps=total_steps, anneal_strategy="${anneal_strategy}"
+)
 
 lrs = []
 for step in range(total_steps):  # the loop and the schedule have the same length
@@ -515,7 +519,7 @@ for step in range(total_steps):  # the loop and the schedule have the same lengt
     optimizer.zero_grad()
     loss.backward()
     optimizer.step()
-    scheduler.step()  # total_steps calls in all: allowed (one more raises ValueError)
+    scheduler.step()  # total_steps calls in all: allowed (one more raises)
 """
 
 
@@ -588,7 +592,7 @@ optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
 
 def warmup_then_linear(step):
     if step < warmup_steps:
-        return (step + 1) / (warmup_steps + 1)  # never 0: the first update moves the weights
+        return (step + 1) / (warmup_steps + 1)  # never 0: update 1 moves the weights
     return max(0.0, (total_steps - step) / max(1, total_steps - warmup_steps))
 
 
@@ -693,7 +697,8 @@ T_max, resume_at = ${T_max}, ${resume_at}
 def build():
     model = torch.nn.Linear(4, 1)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    return model, optimizer, CosineAnnealingLR(optimizer, T_max=T_max)  # no last_epoch
+    scheduler = CosineAnnealingLR(optimizer, T_max=T_max)  # no last_epoch
+    return model, optimizer, scheduler
 
 
 def train(model, optimizer, scheduler, steps, lrs):
@@ -711,7 +716,11 @@ model, optimizer, scheduler = build()
 train(model, optimizer, scheduler, resume_at, lrs)
 checkpoint = io.BytesIO()  # a file in real life
 torch.save(
-    {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()},
+    {
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict(),
+    },
     checkpoint,
 )
 
@@ -721,7 +730,7 @@ state = torch.load(checkpoint)
 model, optimizer, scheduler = build()
 model.load_state_dict(state["model"])
 optimizer.load_state_dict(state["optimizer"])
-scheduler.load_state_dict(state["scheduler"])  # restores last_epoch and everything else
+scheduler.load_state_dict(state["scheduler"])  # last_epoch and everything else
 train(model, optimizer, scheduler, T_max - resume_at, lrs)
 """
 
@@ -773,7 +782,7 @@ warmup_steps, total_steps = ${warmup_steps}, ${total_steps}
 model = torch.nn.Linear(4, 1)
 optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
 warmup = LinearLR(optimizer, start_factor=0.01, total_iters=warmup_steps)
-# each child counts from 0 at its milestone: the cosine only has the steps after the warm-up
+# each child counts from 0 at its milestone: the cosine gets the steps after warm-up
 cosine = CosineAnnealingLR(optimizer, T_max=total_steps - warmup_steps)
 scheduler = SequentialLR(optimizer, [warmup, cosine], milestones=[warmup_steps])
 
@@ -854,13 +863,21 @@ scheduler_name, steps = "${scheduler}", ${steps}
 model = torch.nn.Linear(4, 1)
 optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.0)
 if scheduler_name == "OneCycleLR":
-    scheduler = OneCycleLR(optimizer, max_lr=0.1, total_steps=steps, cycle_momentum=False)
+    scheduler = OneCycleLR(
+        optimizer, max_lr=0.1, total_steps=steps, cycle_momentum=False
+    )
 else:
-    scheduler = CyclicLR(optimizer, base_lr=0.01, max_lr=0.1, step_size_up=max(1, steps // 4), cycle_momentum=False)
+    scheduler = CyclicLR(
+        optimizer,
+        base_lr=0.01,
+        max_lr=0.1,
+        step_size_up=max(1, steps // 4),
+        cycle_momentum=False,
+    )
 
 momentums = []
 for step in range(steps):
-    momentums.append(optimizer.param_groups[0]["momentum"])  # stays what you chose: 0
+    momentums.append(optimizer.param_groups[0]["momentum"])  # stays 0, as chosen
     loss = model(torch.randn(8, 4)).pow(2).mean()
     optimizer.zero_grad()
     loss.backward()
@@ -912,14 +929,21 @@ class Model(L.LightningModule):
 
     def configure_optimizers(self):
         optimizer = torch.optim.SGD(self.parameters(), lr=0.1)
-        total = self.trainer.estimated_stepping_batches  # optimizer steps of the whole fit
-        scheduler = get_linear_schedule_with_warmup(optimizer, num_warmup_steps=total // 10, num_training_steps=total)
-        # Lightning's default interval is "epoch": say "step" for a schedule sized in steps
-        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+        total = self.trainer.estimated_stepping_batches  # optimizer steps of the fit
+        scheduler = get_linear_schedule_with_warmup(
+            optimizer, num_warmup_steps=total // 10, num_training_steps=total
+        )
+        # Lightning's default interval is "epoch": say "step" for a per-step schedule
+        return {
+            "optimizer": optimizer,
+            "lr_scheduler": {"scheduler": scheduler, "interval": "step"},
+        }
 
 
 if __name__ == "__main__":
-    data = torch.utils.data.DataLoader(torch.randn(STEPS_PER_EPOCH, 10), batch_size=1)
+    data = torch.utils.data.DataLoader(
+        torch.randn(STEPS_PER_EPOCH, 10), batch_size=1
+    )
     trainer = L.Trainer(max_epochs=EPOCHS, logger=False, enable_checkpointing=False)
     trainer.fit(Model(), data)
 """
@@ -1206,7 +1230,8 @@ SHORT_TRACE = 80  # traces up to this many points show their points
 
 
 def figure(demo: Demo, *, height: int = 440) -> go.Figure:
-    """Wrong (red/orange, solid) against intended (green, thick and light, underneath), with markers."""
+    """Wrong (red solid, then orange dashed, purple dotted) against intended (green, thick and light,
+    underneath), with a dotted vertical line per marker."""
     fig = go.Figure()
     counts = {"wrong": 0, "intended": 0, "context": 0}
     ordered = [t for t in demo.traces if t.role == "intended"] + [t for t in demo.traces if t.role != "intended"]
@@ -1216,8 +1241,8 @@ def figure(demo: Demo, *, height: int = 440) -> go.Figure:
         if t.role == "intended":
             line = {"color": INTENDED_COLORS[i % len(INTENDED_COLORS)], "width": 6}
             opacity = 0.55
-        elif t.role == "wrong":
-            line = {"color": WRONG_COLORS[i % len(WRONG_COLORS)], "width": 2.5}
+        elif t.role == "wrong":  # the second and third dashed: wrong curves that coincide stay visible
+            line = {"color": WRONG_COLORS[i % len(WRONG_COLORS)], "width": 2.5, "dash": ("solid", "dash", "dot")[i % 3]}
             opacity = 1.0
         else:
             line = {"color": CONTEXT_COLOR, "width": 1.5, "dash": "dot"}

@@ -98,15 +98,12 @@ with main:
                 st.caption(f"{message.kind}, {message.when}:")
                 st.code(message.line, language=None, wrap_lines=True)
 
-    why, fix = st.columns([1, 1.25], gap="large")
-    with why:
-        st.subheader("Why", anchor=False)
-        st.markdown(pitfall.why)
-    with fix:
-        st.subheader("The fix", anchor=False)
-        if pitfall.fix_runs_with == "lightning":
-            st.caption("A LightningModule (`pip install lightning`); run the file to train.")
-        else:
-            st.caption(f"Runnable as it is; `{pitfall.fix_output}` ends up holding the green curve.")
-        st.code(pitfall.fix_code(values), language="python", line_numbers=True)
+    st.subheader("Why", anchor=False)
+    st.markdown(pitfall.why)
+    st.subheader("The fix", anchor=False)
+    if pitfall.fix_runs_with == "lightning":
+        st.caption("A LightningModule (`pip install lightning`); run the file to train.")
+    else:
+        st.caption(f"Runnable as it is; `{pitfall.fix_output}` ends up holding the green curve.")
+    st.code(pitfall.fix_code(values), language="python", line_numbers=True)
     state.show_share(shared)
