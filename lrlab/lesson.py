@@ -44,7 +44,8 @@ class Knob:
 
     @property
     def is_int(self) -> bool:
-        return all(float(x).is_integer() for x in (self.low, self.high, self.step, self.default))
+        """An integer slider: its bounds, step and default are written as ints."""
+        return all(isinstance(x, int) for x in (self.low, self.high, self.step, self.default))
 
     @property
     def decimals(self) -> int:
