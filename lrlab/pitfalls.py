@@ -1087,13 +1087,14 @@ PITFALLS: dict[str, Pitfall] = {
             "and updates its moments).",
             why=textwrap.dedent(
                 """\
-                transformers' warm-up multiplier is `step / num_warmup_steps`, and a torch `LambdaLR` applies
-                its value for step 0 when it is built: the first `optimizer.step()` runs with LR **0**. Every
-                warm-up schedule of `transformers.optimization` except `cosine_warmup_with_min_lr` and `wsd` does
-                this (`linear`, `cosine`, `cosine_with_restarts`, `polynomial`, `constant_with_warmup`,
-                `inverse_sqrt`, `cosine_with_min_lr`). One wasted update is cheap in a long run; with a short
-                warm-up, tiny runs, or a test that checks that the weights change, it surprises people. Shifting
-                the ramp by one step keeps its shape and starts at `lr / (W + 1)`.
+                transformers' warm-up multiplier is `step / num_warmup_steps`, and a torch `LambdaLR` applies its
+                value for step 0 when it is built: with `get_linear_schedule_with_warmup` the first
+                `optimizer.step()` runs with LR **0**. The same holds for `cosine`, `cosine_with_restarts`,
+                `polynomial`, `constant_with_warmup`, `inverse_sqrt`, `cosine_with_min_lr`, and for
+                `warmup_stable_decay` unless `min_lr_ratio > 0`; only `cosine_warmup_with_min_lr` starts above 0
+                (at `lr / W`). One wasted update is cheap in a long run; with a short warm-up, a tiny run, or a
+                test that checks that the weights change, it surprises people. Shifting the ramp by one step keeps
+                its shape and starts at `lr / (W + 1)`.
                 """
             ),
             demo=_warmup_zero_demo,
@@ -1136,9 +1137,9 @@ PITFALLS: dict[str, Pitfall] = {
             symptom="After a warm-up, the cosine never reaches its minimum: the run ends with the LR still high.",
             why=textwrap.dedent(
                 """\
-                At a milestone `SequentialLR` resets the LR to the base LR and restarts the next scheduler at its
-                **own step 0**; it does not continue where the previous one stopped, and it does not shift the
-                next one's length. So `CosineAnnealingLR(T_max=total_steps)` after a warm-up of `W` steps only
+                At a milestone `SequentialLR` restarts the next scheduler at its **own step 0**: its value there
+                is computed from the base LR (for every scheduler with a closed form, i.e. all but
+                `MultiplicativeLR`), not from where the previous one stopped, and its length is not shifted. So `CosineAnnealingLR(T_max=total_steps)` after a warm-up of `W` steps only
                 gets `total_steps - W` of its `total_steps` steps. Give it `T_max=total_steps - W`. Note also that
                 with `LinearLR(total_iters=W)` and `milestones=[W]` the warm-up's own last value (the base LR, at
                 step `W`) is never used: the cosine's step 0 takes that step.

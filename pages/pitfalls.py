@@ -104,6 +104,7 @@ with main:
     if pitfall.fix_runs_with == "lightning":
         st.caption("A LightningModule (`pip install lightning`); run the file to train.")
     else:
-        st.caption(f"Runnable as it is; `{pitfall.fix_output}` ends up holding the green curve.")
-    st.code(pitfall.fix_code(values), language="python", line_numbers=True)
+        which = f" ({demo.intended.name})" if demo is not None and len(demo.by_role("intended")) > 1 else ""
+        st.caption(f"Runnable as it is; `{pitfall.fix_output}` ends up holding the green curve{which}.")
+    st.code(pitfall.fix_code(values), language="python", line_numbers=True, wrap_lines=True)
     state.show_share(shared)
