@@ -264,7 +264,7 @@ def _constant_lr(s: Step) -> Part:
     value = lr0 * (f + (k >= total) * (1 - f))  # torch's _get_closed_form_lr
     case = rf"{num(f)}" if k < total else "1"
     relation = "<" if k < total else r"\ge"
-    lines = (rf"{_eta(s)} = {_scaled(lr0, case)} = {num(value)} \quad ({k} {relation} T = {total})",)
+    lines = (rf"{k} {relation} T = {total}:\quad {_eta(s)} = {_scaled(lr0, case)} = {num(value)}",)
     if k == 0:
         rec_value = s.prev * f
         recursive = rf"{_eta(s)} = f \cdot {_prev_sym(s)} = {num(f)} \times {num(s.prev)} = {num(rec_value)}"
