@@ -13,7 +13,7 @@ PAGES = [
     st.Page("pages/compose.py", title="Compose", icon=":material/account_tree:", url_path="compose"),
     st.Page("pages/plateau.py", title="Plateau", icon=":material/trending_down:", url_path="plateau"),
     st.Page("pages/custom.py", title="Custom lambda", icon=":material/function:", url_path="custom"),
-    st.Page("pages/lr_finder.py", title="LR finder", icon=":material/search:", url_path="lr-finder"),
+    st.Page("pages/lr_finder.py", title="LR finder", icon=":material/search:", url_path="lr_finder"),
     st.Page("pages/train.py", title="Train & compare", icon=":material/model_training:", url_path="train"),
     st.Page("pages/lesson.py", title="Lesson", icon=":material/school:", url_path="lesson"),
     st.Page("pages/pitfalls.py", title="Pitfalls", icon=":material/warning:", url_path="pitfalls"),
