@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -111,6 +112,23 @@ def _given(pairs: Sequence[tuple[str, Any]], per_line: int = 4) -> str:
     r"""``t = 37,\ T_{\max} = 100, …``: the inputs of a step, ``per_line`` to a line."""
     items = [f"{sym} = {v if isinstance(v, str) else num(v)}" for sym, v in pairs]
     return r" \\ ".join(r",\ ".join(items[i : i + per_line]) for i in range(0, len(items), per_line))
+
+
+def tidy(latex: str) -> str:
+    """Drop a repeated ``= x = x`` (a substitution that is already the number, such as ``g = 1 = 1``)."""
+    lines = []
+    for line in latex.split(r" \\ "):
+        tokens = re.split(r" (&?=) ", line)  # segment, separator, segment, …
+        kept = tokens[:1]
+        for sep, segment in zip(tokens[1::2], tokens[2::2], strict=True):
+            if segment != kept[-1]:
+                kept += [sep, segment]
+        lines.append(" ".join(kept))
+    return r" \\ ".join(lines)
+
+
+def _lower_first(sentence: str) -> str:
+    return sentence[:1].lower() + sentence[1:]
 
 
 def _plural(n: int, word: str) -> str:
@@ -738,11 +756,12 @@ def _sequential_lr(s: Step) -> Part:
     head = f"child {i + 1} of {len(kids)} ({spec.name})"
     if switched:
         sentence = (
-            f"SequentialLR switched to {head} at milestone {start}, restarting it at its own step 0: {sub.sentence}"
+            f"SequentialLR switched to {head} at milestone {start}, restarting it at its own step 0: "
+            + _lower_first(sub.sentence)
         )
         event = "switch"
     else:
-        sentence = f"SequentialLR runs {head} at its local step {local}: {sub.sentence}"
+        sentence = f"SequentialLR runs {head} at its local step {local}: " + _lower_first(sub.sentence)
         event = sub.event
     if spec.name in compose.NOT_JOINABLE:
         return Part(
@@ -777,9 +796,7 @@ def _chained_scheduler(s: Step) -> Part:
         )
     sentence = (
         "ChainedScheduler stepped every child: "
-        + "; ".join(
-            f"{spec.name}: {part.sentence[0].lower()}{part.sentence[1:].rstrip('.')}" for spec, _, _, part in parts
-        )
+        + "; ".join(f"{spec.name}: {_lower_first(part.sentence).rstrip('.')}" for spec, _, _, part in parts)
         + "."
     )
     event = "+".join(dict.fromkeys(part.event for *_, part in parts))
@@ -1189,11 +1206,11 @@ def _better_text(mode: str, threshold_mode: str, best: float, theta: float) -> t
         return (r"+\infty" if mode == "min" else r"-\infty"), best
     if mode == "min":
         if threshold_mode == "rel":
-            return rf"\text{{best}}\,(1 - \theta) = {num(best)} \times (1 - {num(theta)})", best * (1.0 - theta)
-        return rf"\text{{best}} - \theta = {num(best)} - {num(theta)}", best - theta
+            return rf"\text{{best}}\,(1 - \theta) = {num(best, 6)} \times (1 - {num(theta)})", best * (1.0 - theta)
+        return rf"\text{{best}} - \theta = {num(best, 6)} - {num(theta)}", best - theta
     if threshold_mode == "rel":
-        return rf"\text{{best}}\,(1 + \theta) = {num(best)} \times (1 + {num(theta)})", best * (1.0 + theta)
-    return rf"\text{{best}} + \theta = {num(best)} + {num(theta)}", best + theta
+        return rf"\text{{best}}\,(1 + \theta) = {num(best, 6)} \times (1 + {num(theta)})", best * (1.0 + theta)
+    return rf"\text{{best}} + \theta = {num(best, 6)} + {num(theta)}", best + theta
 
 
 def _explain_metric(curve: Curve, t: int, lr: float, notes: list[str]) -> Explanation:
@@ -1202,9 +1219,11 @@ def _explain_metric(curve: Curve, t: int, lr: float, notes: list[str]) -> Explan
     lr0 = float(curve.config.base_lr)
     steps = events["step"].to_numpy() if events is not None else np.array([], dtype=np.int64)
     if steps.size >= 2:
+        every = int(steps[1] - steps[0])
+        when = "every optimizer step" if every == 1 else f"every {every} optimizer steps"
         notes.append(
-            f"scheduler.step(metric) is called after every evaluation (every {int(steps[1] - steps[0])} optimizer "
-            "steps here); the lr changes only when it decides to."
+            f"scheduler.step(metric) is called after every evaluation ({when} here); the lr changes only when "
+            "the metric's history says so."
         )
     row = int(np.searchsorted(steps, t))
     here = row < steps.size and steps[row] == t
@@ -1253,13 +1272,13 @@ def _explain_metric(curve: Curve, t: int, lr: float, notes: list[str]) -> Explan
         body = rf"\eta = {num(lr_before)} \quad \text{{(unchanged)}}"
         event = {"improved": "improve", "cooldown": "cooldown", "reduction skipped": "skip"}.get(kind, "wait")
         verb = {
-            "improved": "kept the lr: the metric improved",
-            "cooldown": "kept the lr during the cooldown",
+            "improved": "kept the lr (the metric improved)",
+            "cooldown": "kept the lr (cooldown)",
             "reduction skipped": "would have reduced the lr but skipped it",
-        }.get(kind, "kept the lr: no improvement yet")
+        }.get(kind, "kept the lr (no improvement)")
     relation = rf"m {cmp} \text{{bar}}" if kind == "improved" else rf"m \not{cmp} \text{{bar}}"
     latex = rf"\begin{{gathered}} {head} \;\Rightarrow\; {relation} \\ {body} \end{{gathered}}"
-    sentence = f"scheduler.step(metric = {metric:.6g}) {verb}: {ev['explanation']}."
+    sentence = f"scheduler.step(metric = {metric:.6g}) {verb} — {ev['explanation']}."
     return Explanation(t, evaluations, lr, value, latex, sentence, event, notes=tuple(notes))
 
 
@@ -1318,7 +1337,7 @@ def explain(curve: Curve, t: int) -> Explanation:
             f"step {(k + 1) * every - 1}): the lr is still the one its call number {k} set."
         )
         event = "no step"
-    latex = r"\begin{gathered} " + _given(part.given) + r" \\ " + r" \\ ".join(part.lines) + r" \end{gathered}"
+    latex = tidy(r"\begin{gathered} " + _given(part.given) + r" \\ " + r" \\ ".join(part.lines) + r" \end{gathered}")
     return Explanation(
         step=t,
         scheduler_step=k,
@@ -1327,7 +1346,7 @@ def explain(curve: Curve, t: int) -> Explanation:
         latex=latex,
         sentence=sentence,
         event=event,
-        recursive_latex=part.recursive,
+        recursive_latex=tidy(part.recursive) if part.recursive else None,
         recursive_value=part.recursive_value,
         notes=(*notes, *part.notes),
     )

@@ -504,3 +504,11 @@ def test_compare_marks_every_visible_curve_and_explains_the_chosen_one():
     at.toggle(key=f"cmp.{entry}.hidden").set_value(True).run()
     assert len(_marker(at)["x"]) == 3 and "HF linear warm-up" not in at.selectbox(key="cmp.explain.curve").options
     assert not at.exception
+
+
+def test_a_substitution_that_is_already_a_number_is_not_repeated():
+    curve = default_curve("CyclicLR")
+    latex = explain(curve, 600).latex
+    assert r"g = 1 \\" in latex and "g = 1 = 1" not in latex
+    recursive = explain(default_curve("MultiplicativeLR"), 600).recursive_latex
+    assert r"\lambda(600) &= 0.95 \\" in recursive
