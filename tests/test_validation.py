@@ -322,3 +322,13 @@ def test_a_value_only_the_library_refuses_surfaces_the_library_message(loose_con
     error = refusal("LooseConstantLR", factor=1.5)
     assert f"rejected these settings: ValueError: {torch_error.value}" in str(error)
     assert error.field == "factor"
+
+
+@pytest.mark.parametrize("spec", SCHEDULERS.values(), ids=list(SCHEDULERS))
+def test_every_legend_symbol_that_stands_for_a_parameter_is_that_parameters_symbol(spec):
+    # the legend shows each parameter's current value next to its symbol: a parameter named in the
+    # legend without a symbol would show an empty value
+    names = {p.name: p for p in spec.params}
+    for symbol, meaning in spec.legend:
+        if meaning in names and meaning != spec.base_lr_param:
+            assert names[meaning].symbol == symbol, (spec.name, meaning)

@@ -581,8 +581,9 @@ PLATEAU_PARAMS = (
         high=1e3,
         log=True,
         per_group=True,
+        symbol=r"\eta_{\min}",
     ),
-    ParamSpec("eps", "float", 1e-8, "Reductions smaller than this are skipped.", low=0.0, high=1.0),
+    ParamSpec("eps", "float", 1e-8, "Reductions smaller than this are skipped.", low=0.0, high=1.0, symbol=r"\epsilon"),
 )
 PLATEAU_FORMULA = (
     r"\begin{aligned} \text{better}(m) &= \begin{cases} m < \text{best}\,(1 - \theta) & \text{min, rel} \\"

@@ -251,6 +251,8 @@ def legend_rows(spec: SchedulerSpec, params: dict[str, Any], base_lr: float) -> 
             value = base_lr
         else:
             value = params.get(name) if name else (base_lr if symbol in (r"\eta_0", r"\eta_{\text{base}}") else None)
+        if isinstance(value, (list, tuple)):  # a per-group value: group 0's, as the widget shows
+            value = value[0] if value else None
         rows.append(
             {"symbol": f"${symbol}$", "meaning": meaning, "value": fmt_number(value) if value is not None else ""}
         )
