@@ -7,10 +7,12 @@ import streamlit as st
 from lrlab import SCHEDULERS, LrlabError, ScheduleConfig
 from lrlab.compose import COMPOSITES
 from lrlab.plots import lr_figure
+from lrlab.presets import PRESETS as PAPER_PRESETS
 from lrlab.ui import state
 from lrlab.ui.cache import cached_curve
 from lrlab.ui.export_panel import chart_config, export_panel
 from lrlab.ui.nav import ensure_router
+from lrlab.ui.presets import compose_option
 from lrlab.ui.widgets import lr_slider, number, render_params, scheduler_label, seed_params
 
 ensure_router()
@@ -83,8 +85,17 @@ def apply_config(config: ScheduleConfig) -> None:
         st.session_state[f"{P}.m.{i}"] = m
 
 
+PAPERS = {f"paper:{k}": p for k, p in PAPER_PRESETS.items() if p.build(1000)[0] in COMPOSITES}
+
+
 def apply_preset() -> None:
     name = st.session_state.get(f"{P}.preset")
+    if name in PAPERS:  # a schedule from the literature, sized to the page's steps
+        config = PAPERS[name].config(st.session_state[f"{P}.steps"])
+        for key in [k for k in st.session_state if k.startswith(f"{P}.") and k[len(P) + 1 : len(P) + 2].isdigit()]:
+            del st.session_state[key]
+        apply_config(config)
+        return
     if name not in PRESETS:
         return
     mode, kids, shares = PRESETS[name]
@@ -138,10 +149,11 @@ base_lr = lr_slider(
 groups = int(top[3].number_input("Param groups", 1, 4, key=f"{P}.groups", help="One curve per group."))
 top[4].selectbox(
     "Start from a preset",
-    ["", *PRESETS],
+    ["", *PRESETS, *PAPERS],
     key=f"{P}.preset",
     on_change=apply_preset,
-    format_func={"": "—", **{k: k for k in PRESETS}}.get,
+    format_func=compose_option,
+    help="Compositions to start from, and the papers' schedules that are compositions (GPT-3, LLaMA, MiniCPM…).",
 )
 
 left, right = st.columns([1.1, 2], gap="large")

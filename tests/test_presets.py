@@ -92,3 +92,22 @@ def test_deepseek_drops_to_31_6_and_10_percent_at_80_and_90_percent():
     assert lr[round(0.5 * N)] == pytest.approx(peak)
     assert lr[round(0.85 * N)] == pytest.approx(0.316 * peak) and lr[-1] == pytest.approx(0.316**2 * peak)
     assert math.isclose(0.316**2, 0.1, rel_tol=2e-3)
+
+
+def test_the_compose_page_loads_a_papers_composition_with_its_children_and_milestones():
+    import base64
+    import json
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=60).run()
+    at.switch_page("pages/compose.py").run()
+    at.selectbox(key="co.preset").select("paper:gpt3").run()
+    assert not at.exception
+    assert at.session_state["co.n"] == 3 and at.session_state["co.base_lr"] == 6e-4
+    library = next(t for t in json.loads(at.get("plotly_chart")[0].proto.spec)["data"] if t["name"] == "library")
+    raw = library["y"]
+    y = np.frombuffer(base64.b64decode(raw["bdata"]), dtype=raw["dtype"]) if isinstance(raw, dict) else np.array(raw)
+    # GPT-3: warm-up to 6e-4, cosine to 10 %, then held at 10 %: the run ends at 6e-5
+    assert float(y[-1]) == pytest.approx(6e-5, rel=1e-9) and float(y.max()) == pytest.approx(6e-4, rel=1e-3)

@@ -37,3 +37,10 @@ def citation(prefix: str, scheduler: str) -> None:
     if p.note:
         text += f"  \n*lrlab's choice:* {p.note}"
     st.info(text, icon=":material/menu_book:")
+
+
+def compose_option(key: str) -> str:
+    """Label of the Compose page's preset box: its own compositions by name, papers' as "paper:<key>"."""
+    if key.startswith("paper:") and key[6:] in PRESETS:
+        return f"{PRESETS[key[6:]].title} (paper)"
+    return key or "—"
