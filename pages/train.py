@@ -134,7 +134,9 @@ with left:
         args=(P,),
     )
     run = st.session_state.pop(f"{P}.requested", False)
-    c2.button("Stop", key=f"{P}.stop", icon=":material/stop:", help="Stops the run; what was trained so far stays.")
+    c2.button(
+        "Stop training", key=f"{P}.stop", icon=":material/stop:", help="Stops the run; what was trained so far stays."
+    )
 
 with right:
     progress = st.empty()

@@ -65,3 +65,18 @@ def test_a_two_schedule_comparison_trains_and_shows_both_loss_curves(page, base_
     grid = wait_until(page, lambda: dataframe_grid(page), "the results table")
     assert grid["rowcount"] == 2
     assert page.locator(EXCEPTION).count() == 0, page_errors_text(page)
+
+
+def test_stop_ends_a_long_comparison_and_keeps_what_was_trained(page, base_url):
+    # 100 epochs of batch 8: 18,000 steps per schedule, tens of seconds in all
+    page.goto(base_url + "/train?epochs=100&batch_size=8")
+    progress = page.locator("[data-testid='stProgress']")  # the first visit trains at once: stop that run
+    wait_until(page, lambda: progress.count() > 0, "the progress bar", timeout_ms=60_000)
+    page.get_by_role("button", name="Stop training").click()
+    notice = page.get_by_text("Stopped before the end")
+    wait_until(page, lambda: notice.count() > 0, "the stopped notice", timeout_ms=30_000)
+    grid = wait_until(page, lambda: dataframe_grid(page), "the results table")
+    assert grid["rowcount"] >= 1
+    statuses = " ".join(" ".join(row) for row in grid["rows"])
+    assert "stopped" in statuses or "pending" in statuses
+    assert page.locator(EXCEPTION).count() == 0, page_errors_text(page)
