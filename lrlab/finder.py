@@ -43,7 +43,7 @@ from torch import nn
 
 from lrlab.datasets import load
 from lrlab.specs import ScheduleConfig, invalid
-from lrlab.training import TrainSetup, batch_order, build_model, build_optimizer
+from lrlab.training import TrainSetup, batch_order, build_model, build_optimizer, one_thread
 
 BETA = 0.98
 DIVERGE_FACTOR = 4.0
@@ -283,7 +283,8 @@ def lr_find(
     data = load(dataset)
     net = build_model(setup, data)
     opt = build_optimizer(setup, ScheduleConfig.make("ConstantLR", base_lr=start_lr), net.parameters())
-    return find_lr(
-        net, opt, _batches(setup, data.x_train, data.y_train), start_lr=start_lr, end_lr=end_lr, num_it=num_it,
-        progress=progress,
-    )  # fmt: skip
+    with one_thread():
+        return find_lr(
+            net, opt, _batches(setup, data.x_train, data.y_train), start_lr=start_lr, end_lr=end_lr, num_it=num_it,
+            progress=progress,
+        )  # fmt: skip

@@ -17,10 +17,11 @@ Bounds keep one visitor from holding a shared server: see :data:`LIMITS`.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -92,6 +93,25 @@ class TrainSetup:
 
     def steps_per_epoch(self, data: Dataset) -> int:
         return math.ceil(data.n_train / self.batch_size)
+
+
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """Run torch on one intra-op thread inside the block, then restore the previous setting.
+
+    The lab's models are tiny: a second thread buys nothing, and when other work shares the cores
+    (a server with several visitors, a test run) torch's spinning OpenMP workers make it far slower —
+    measured under load ≈ 9 on 2 cores: LR finder ×2 + 3 trainings took 61–73 s with 2 threads,
+    1.2–2.5 s with one.
+    """
+    previous = torch.get_num_threads()
+    if previous != 1:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if previous != 1:
+            torch.set_num_threads(previous)
 
 
 def build_model(setup: TrainSetup, data: Dataset) -> nn.Module:
@@ -291,13 +311,20 @@ def train(
         raise invalid("labels", len(labels), f"give one label per config ({len(fitted)})")
     initial = build_model(setup, data)
     runs = [Run(label, cfg, cfg.steps, cfg.steps_per_epoch) for label, cfg in zip(labels, fitted, strict=True)]
+    with one_thread():
+        _train_all(runs, initial, setup, data, progress, report_every)
+    return runs
+
+
+def _train_all(
+    runs: list[Run], initial: nn.Module, setup: TrainSetup, data: Dataset, progress: Progress | None, report_every: int
+) -> None:
     for i, run in enumerate(runs):
         _train_one(
             run, copy.deepcopy(initial), setup, data, lambda i=i: progress(runs, i) if progress else None, report_every
         )
         if progress is not None:
             progress(runs, i)
-    return runs
 
 
 def _train_one(

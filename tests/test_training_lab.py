@@ -428,3 +428,19 @@ def test_cli_train_with_bad_epochs_says_which_field(tmp_path, capsys):
     a.write_text("version: 1\nscheduler: StepLR\n")
     assert main(["train", "--config", str(a), "--epochs", "1000"]) == 2
     assert "Invalid epochs (1000)" in capsys.readouterr().err
+
+
+def test_training_runs_torch_on_one_thread_and_restores_the_callers_setting():
+    seen = []
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        lrlab.train(
+            [ScheduleConfig.make("ConstantLR", {"factor": 1.0})],
+            TrainSetup(epochs=1),
+            progress=lambda runs, i: seen.append(torch.get_num_threads()),
+        )
+        lrlab.lr_find(num_it=10, progress=lambda r: seen.append(torch.get_num_threads()))
+        assert set(seen) == {1} and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(previous)
