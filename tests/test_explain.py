@@ -512,3 +512,15 @@ def test_a_substitution_that_is_already_a_number_is_not_repeated():
     assert r"g = 1 \\" in latex and "g = 1 = 1" not in latex
     recursive = explain(default_curve("MultiplicativeLR"), 600).recursive_latex
     assert r"\lambda(600) &= 0.95 \\" in recursive
+
+
+def test_compare_places_the_markers_in_the_units_of_the_x_axis():
+    at = _app()
+    at.switch_page("pages/compare.py").run()
+    at.radio(key="cmp.x_axis").set_value("epoch").run()
+    at.toggle(key="cmp.explain.on").set_value(True).run()
+    at.slider(key="cmp.explain.step").set_value(250).run()
+    assert not at.exception
+    assert _marker(at)["x"] == [2.5] * 4  # step 250 at 100 steps per epoch
+    # the transformers linear warm-up at step 250 of 1000 (warm-up 100): 0.1 · (1000 − 250) / 900, by hand
+    assert any(close(y, 0.1 * 750 / 900) for y in _marker(at)["y"])
