@@ -1329,7 +1329,16 @@ def explain(curve: Curve, t: int) -> Explanation:
     ctx = _context(curve)
     lr0 = ctx.group_lrs[0]
     prev = float(lrs[(k - 1) * every]) if k > 0 else lr0
-    part = EXPLAINERS[spec.name](Step(k=k, lr0=lr0, params=curve.params, ctx=ctx, prev=prev))
+    try:
+        part = EXPLAINERS[spec.name](Step(k=k, lr0=lr0, params=curve.params, ctx=ctx, prev=prev))
+    except (OverflowError, ZeroDivisionError):  # Python floats raise where the library's arithmetic did not
+        sentence = (
+            f"The formula cannot be evaluated in floating point at this step (an intermediate value overflows "
+            f"or divides by zero), although {spec.name}'s own arithmetic gives {lr:.6g}."
+        )
+        return Explanation(
+            t, k, lr, None, r"\text{the formula overflows here}", sentence, "overflow", notes=tuple(notes)
+        )
     sentence, event = part.sentence, part.event
     if every > 1 and t % every:
         sentence = (

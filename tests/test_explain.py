@@ -524,3 +524,13 @@ def test_compare_places_the_markers_in_the_units_of_the_x_axis():
     assert _marker(at)["x"] == [2.5] * 4  # step 250 at 100 steps per epoch
     # the transformers linear warm-up at step 250 of 1000 (warm-up 100): 0.1 · (1000 − 250) / 900, by hand
     assert any(close(y, 0.1 * 750 / 900) for y in _marker(at)["y"])
+
+
+def test_a_formula_that_overflows_in_floating_point_is_reported_not_raised():
+    # 2ᵗ · 0.4ᵗ: torch multiplies the lr by 0.8 per step, but the first child's factor 2¹¹⁰⁰ overflows
+    chain = {"schedulers": [{"name": "ExponentialLR", "gamma": 2.0}, {"name": "ExponentialLR", "gamma": 0.4}]}
+    curve = simulate(ScheduleConfig.make("ChainedScheduler", chain, steps=1200))
+    ex = explain(curve, 1100)
+    assert ex.value is None and ex.event == "overflow" and "overflows" in ex.sentence
+    assert ex.lr == pytest.approx(0.1 * 0.8**1100, rel=1e-9)
+    assert explain(curve, 500).matches  # below the overflow the product is exact
