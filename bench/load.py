@@ -2,6 +2,7 @@
 
     python bench/load.py --sessions 30 --duration 60 --pages playground,compare [--json out.json]
     python bench/load.py --url http://127.0.0.1:8501 --pid 12345 ...   # an already running server
+    python bench/load.py --replicas 2 ...        # two servers behind nginx (bench/load_proxy.py)
 
 Starts ``streamlit run app.py`` (the repo's .streamlit/config.toml, headless, 127.0.0.1, a free
 port, LRLAB_DEBUG unset as in production), warms it with one run of each page, then opens N
@@ -233,15 +234,16 @@ def _health(url: str) -> bool:
 
 
 @contextlib.contextmanager
-def server(timeout: float = 90.0):
-    """`streamlit run app.py` on 127.0.0.1 and a free port with the repo's config; yields (url, pid)."""
+def server(timeout: float = 90.0, extra: tuple[str, ...] = ()):
+    """`streamlit run app.py` on 127.0.0.1 and a free port with the repo's config (plus `extra`
+    flags); yields (url, pid, log file)."""
     from e2e.harness import free_port
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     cmd = [
         sys.executable, "-m", "streamlit", "run", "app.py",
-        "--server.headless=true", "--server.address=127.0.0.1", f"--server.port={port}",
+        "--server.headless=true", "--server.address=127.0.0.1", f"--server.port={port}", *extra,
     ]  # fmt: skip
     env = {k: v for k, v in os.environ.items() if k != "LRLAB_DEBUG"}  # as deployed: the safety net is on
     env.update(PYTHONUNBUFFERED="1", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
@@ -277,21 +279,24 @@ def _rss(proc: psutil.Process) -> int:
     return total
 
 
-async def sample(pid: int | None, shared: Shared, samples: list[dict[str, float]], stop: asyncio.Event) -> None:
-    """Every second: server RSS (MB), server CPU % (100 = one core), this load generator's CPU %."""
+async def sample(pids: list[int], shared: Shared, samples: list[dict[str, Any]], stop: asyncio.Event) -> None:
+    """Every second: server RSS (MB, summed over replicas, and each), server CPU % (100 = one core),
+    this load generator's CPU %, the machine's 1-minute load average."""
     me = psutil.Process()
     me.cpu_percent(None)
-    proc = psutil.Process(pid) if pid else None
-    if proc:
+    procs = [psutil.Process(pid) for pid in pids]
+    for proc in procs:
         proc.cpu_percent(None)
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), 1.0)
-        row = {"t": round(_now(shared), 1), "client_cpu": me.cpu_percent(None)}
-        if proc:
+        row: dict[str, Any] = {"t": round(_now(shared), 1), "client_cpu": me.cpu_percent(None)}
+        if procs:
             try:
-                row["rss_mb"] = _rss(proc) / 2**20
-                row["server_cpu"] = proc.cpu_percent(None)
+                each = [_rss(proc) / 2**20 for proc in procs]
+                row["rss_mb"] = sum(each)
+                row["rss_each_mb"] = [round(x) for x in each]
+                row["server_cpu"] = sum(proc.cpu_percent(None) for proc in procs)
             except psutil.Error:
                 pass
         row["load1"] = os.getloadavg()[0]
@@ -315,14 +320,19 @@ async def warm(url: str, pages: list[str], timeout: float) -> dict[str, float]:
     return out
 
 
-async def measure(url: str, pid: int | None, args: argparse.Namespace, pages: list[str]) -> dict[str, Any]:
-    t_warm = await warm(url, pages, args.timeout)
-    rss_idle = _rss(psutil.Process(pid)) / 2**20 if pid else None
+async def measure(
+    url: str, pids: list[int], args: argparse.Namespace, pages: list[str], replica_urls: list[str] | None = None
+) -> dict[str, Any]:
+    t_warm: dict[str, float] = {}
+    for warm_url in replica_urls or [url]:  # every replica directly, not through the proxy
+        for page, seconds in (await warm(warm_url, pages, args.timeout)).items():
+            t_warm.setdefault(page, seconds)
+    rss_idle = sum(_rss(psutil.Process(pid)) for pid in pids) / 2**20 if pids else None
     t0 = time.monotonic()
     shared = Shared(url=url, t0=t0, deadline=t0 + args.duration, timeout=args.timeout)
     samples: list[dict[str, float]] = []
     stop = asyncio.Event()
-    sampler = asyncio.create_task(sample(pid, shared, samples, stop))
+    sampler = asyncio.create_task(sample(pids, shared, samples, stop))
     tasks = [
         asyncio.create_task(
             student(i, pages[i % len(pages)], shared, args.seed * 1000 + i, t0 + args.ramp * i / args.sessions)
@@ -433,7 +443,9 @@ def report(s: dict[str, Any]) -> str:
         return "n/a" if v is None else f"{v:,.0f} MB"
 
     lines = [
-        f"## Load: {s['sessions']} sessions × {s['duration_s']:.0f} s on {', '.join(s['pages'])}",
+        f"## Load: {s['sessions']} sessions × {s['duration_s']:.0f} s on {', '.join(s['pages'])}"
+        + (f", {s['replicas']} replicas behind nginx" if s.get("replicas", 1) > 1 else "")
+        + (f" ({' '.join(s['server_args'])})" if s.get("server_args") else ""),
         "",
         C.table(
             [
@@ -527,7 +539,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--timeout", type=float, default=30.0, help="seconds a rerun may take before it is an error")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--url", help="an already running server (loopback only) instead of starting one")
-    ap.add_argument("--pid", type=int, help="with --url: the server's process id, to sample its memory")
+    ap.add_argument("--pid", help="with --url: the server's process id(s), comma-separated, to sample memory/CPU")
+    ap.add_argument(
+        "--replicas",
+        type=int,
+        default=1,
+        help="start this many servers behind nginx (bench/load_proxy.py: sticky, gzip/brotli) instead of one",
+    )
+    ap.add_argument(
+        "--server-arg",
+        action="append",
+        default=[],
+        help="extra flag for each server, e.g. --server-arg=--server.maxCacheDataSize=100mb (repeatable)",
+    )
     ap.add_argument("--json", help="also write the full results (with the per-second samples) to this file")
     args = ap.parse_args(argv)
     if not 1 <= args.sessions <= MAX_SESSIONS:
@@ -547,21 +571,37 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         host = urlsplit(args.url).hostname
         if urlsplit(args.url).scheme not in ("http", "https") or host not in LOOPBACK:
             ap.error(f"--url {args.url!r}: only a server on this machine (127.0.0.1, localhost, ::1)")
+        if args.replicas != 1:
+            ap.error("--replicas starts its own servers: not with --url")
     elif args.pid:
         ap.error("--pid goes with --url")
+    if not 1 <= args.replicas <= 4:
+        ap.error(f"--replicas {args.replicas}: between 1 and 4")
+    args.pids = [int(x) for x in (args.pid or "").split(",") if x.strip()]
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    server_log = ""
     if args.url:
-        results = asyncio.run(measure(args.url.rstrip("/"), args.pid, args, args.page_list))
-        server_log = ""
+        results = asyncio.run(measure(args.url.rstrip("/"), args.pids, args, args.page_list))
     else:
-        with server() as (url, pid, log):
-            results = asyncio.run(measure(url, pid, args, args.page_list))
-            log.seek(0)
-            server_log = log.read().decode("utf-8", "replace")
+        with contextlib.ExitStack() as stack:
+            servers = [stack.enter_context(server(extra=tuple(args.server_arg))) for _ in range(args.replicas)]
+            url = servers[0][0]
+            if args.replicas > 1:
+                from e2e.harness import free_port
+                from load_proxy import proxy
+
+                url = stack.enter_context(proxy([int(u.rsplit(":", 1)[1]) for u, _, _ in servers], free_port()))
+            pids, urls = [pid for _, pid, _ in servers], [u for u, _, _ in servers]
+            results = asyncio.run(measure(url, pids, args, args.page_list, urls))
+            for _, _, log in servers:
+                log.seek(0)
+                server_log += log.read().decode("utf-8", "replace")
+    results["replicas"] = args.replicas
+    results["server_args"] = args.server_arg
     results["server_log_tracebacks"] = server_log.count("Traceback")
     print(report(results))
     if server_log.count("Traceback"):
