@@ -62,7 +62,7 @@ st.session_state.setdefault(f"{P}.steps_per_epoch", 100)
 st.session_state.setdefault(f"{P}.optimizer", "sgd")
 st.session_state.setdefault(f"{P}.interval", "step")
 
-RUN_KEYS = {"scheduler", "steps", "base_lr", "steps_per_epoch", "optimizer", "interval"}
+RUN_KEYS = {"scheduler", "steps", "base_lr", "steps_per_epoch", "optimizer", "interval", "explain"}
 ignored: list[str] = []
 if state.first_run(P) and (query := state.read_query()):
     state.apply_run_values(P, query, MAX_APP_STEPS, ignored)
@@ -72,6 +72,7 @@ if state.first_run(P) and (query := state.read_query()):
     if linked is not None:
         st.session_state[f"{P}.scheduler"] = linked.name
         state.apply_params(linked, P, query, st.session_state[f"{P}.steps"], ignored, skip=RUN_KEYS)
+    explain_mode.apply_link(P, query, st.session_state[f"{P}.steps"], ignored)
 state.notice(ignored)
 
 top = st.columns([4, 1.2, 1.6, 1.2, 2.2])
@@ -161,6 +162,7 @@ shared = {
 if spec.cycles_momentum is not None:
     shared["optimizer"] = optimizer
 shared.update(values)
+shared.update(explain_mode.link_values(P))  # explain mode and its step: a teacher's link opens there
 state.write_query(shared)
 with left:
     state.show_share(shared)

@@ -534,3 +534,31 @@ def test_a_formula_that_overflows_in_floating_point_is_reported_not_raised():
     assert ex.value is None and ex.event == "overflow" and "overflows" in ex.sentence
     assert ex.lr == pytest.approx(0.1 * 0.8**1100, rel=1e-9)
     assert explain(curve, 500).matches  # below the overflow the product is exact
+
+
+def test_a_playground_link_opens_explain_mode_at_its_step_and_the_link_follows_the_step():
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    for key, value in {
+        "scheduler": "StepLR",
+        "steps": "100",
+        "step_size": "30",
+        "gamma": "0.5",
+        "explain": "30",
+    }.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception and not at.info  # nothing in the link was ignored
+    assert at.toggle(key="pg.explain.on").value and _marker(at)["x"] == [30]
+    assert _marker(at)["y"][0] == pytest.approx(0.05, rel=1e-12)  # StepLR halved at step 30
+    at.slider(key="pg.explain.step").set_value(61).run()
+    at.run()  # the link is rewritten on the next full run
+    assert at.query_params["explain"] == ["61"] or at.query_params["explain"] == "61"
+
+
+def test_a_link_to_a_step_outside_the_run_is_reported_and_ignored():
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params["steps"] = "100"
+    at.query_params["explain"] = "100"
+    at.run()
+    assert not at.exception
+    assert "explain=100" in at.info[0].value and not at.toggle(key="pg.explain.on").value

@@ -66,6 +66,26 @@ def toggle(prefix: str) -> bool:
     return bool(on)
 
 
+def link_values(prefix: str) -> dict[str, int]:
+    """``{"explain": step}`` for the page's link while explain mode is on (written on full reruns only,
+    so the address bar does not change with every frame of the animation)."""
+    if not st.session_state.get(_key(prefix, "on")):
+        return {}
+    return {"explain": int(st.session_state.get(_key(prefix, "t"), 0))}
+
+
+def apply_link(prefix: str, query: dict[str, str], steps: int, ignored: list[str]) -> None:
+    """Open explain mode at the linked step (``?explain=37``), if it is a step of the run."""
+    if "explain" not in query:
+        return
+    raw = query["explain"]
+    if raw.isdigit() and int(raw) < steps:
+        st.session_state[_key(prefix, "on")] = True
+        st.session_state[_key(prefix, "t")] = st.session_state[_key(prefix, "step")] = int(raw)
+    else:
+        ignored.append(f"explain={raw!s:.30} (a step from 0 to {steps - 1})")
+
+
 def stride(speed: str | None, steps: int) -> int:
     """Steps the marker moves per frame at ``speed`` in a run of ``steps`` steps (at least 1)."""
     share = _SHARE.get(speed or "", 0.01)
