@@ -17,7 +17,7 @@ import yaml
 from lrlab.export import SCHEMA_VERSION
 from lrlab.schedulers import get_spec
 from lrlab.simulate import resolve
-from lrlab.specs import MAX_STEPS, LrlabError, ScheduleConfig, invalid
+from lrlab.specs import MAX_DEPTH, MAX_STEPS, LrlabError, ScheduleConfig, invalid, too_deep
 
 MAX_CONFIG_BYTES = 200_000
 # TrainingArguments.lr_scheduler_type -> the transformers function lrlab simulates
@@ -43,11 +43,15 @@ def load_text(text: str | bytes, *, field: str = "config") -> Any:
     if not text.strip():
         raise LrlabError(f"Invalid {field}: empty", field=field)
     try:
-        return json.loads(text)
+        data = json.loads(text)
+    except RecursionError:
+        raise LrlabError(f"Invalid {field}: nested too deeply", field=field) from None
     except ValueError:
         pass
+    else:
+        return _shallow(data, field)
     try:
-        return yaml.safe_load(text)
+        return _shallow(yaml.safe_load(text), field)
     except yaml.YAMLError as exc:
         where = ""
         mark = getattr(exc, "problem_mark", None)
@@ -57,6 +61,12 @@ def load_text(text: str | bytes, *, field: str = "config") -> Any:
         raise LrlabError(f"Invalid {field}: {problem}{where}", field=field) from None
     except RecursionError:
         raise LrlabError(f"Invalid {field}: nested too deeply", field=field) from None
+
+
+def _shallow(data: Any, field: str) -> Any:
+    if too_deep(data):
+        raise LrlabError(f"Invalid {field}: lists or mappings nested more than {MAX_DEPTH} deep", field=field)
+    return data
 
 
 def import_config(text: str | bytes, *, dataset_size: int | None = None) -> ScheduleConfig:

@@ -29,6 +29,8 @@ MAX_EXPR_LEN = 500
 MAX_GROUPS = 8
 #: Most children a SequentialLR / ChainedScheduler may have.
 MAX_CHILDREN = 6
+#: lists/mappings nest at most this deep in a config (a composition's children are 3 levels down)
+MAX_DEPTH = 16
 
 
 class LrlabError(ValueError):
@@ -387,6 +389,8 @@ class ScheduleConfig:
         """Build from plain data (JSON, YAML, a URL), checking the shape; values are checked when resolved."""
         if not isinstance(data, Mapping):
             raise LrlabError("A schedule config must be a mapping of fields", field=None)
+        if too_deep(data):
+            raise LrlabError(f"Invalid config: lists or mappings nested more than {MAX_DEPTH} deep", field=None)
         allowed = {"scheduler", "params", *RUN_FIELDS}
         unknown = sorted(str(k) for k in set(data) - allowed)
         if unknown:
@@ -414,11 +418,33 @@ class ScheduleConfig:
 
 def parse_value(raw: str) -> Any:
     """A flat text value (``--set`` on the command line, a URL query value): a JSON literal
-    (``[5, 15]``, ``0.5``, ``null``, ``true``) when it is one, else the text itself (``triangular2``)."""
+    (``[5, 15]``, ``0.5``, ``null``, ``true``) when it is one, else the text itself (``triangular2``).
+
+    JSON nested deeper than :data:`MAX_DEPTH` stays text (json itself raises RecursionError near
+    1,000 levels; no lrlab value nests more than a few)."""
     try:
-        return json.loads(raw)
-    except ValueError:
+        value = json.loads(raw)
+    except (ValueError, RecursionError):
         return raw
+    return raw if too_deep(value) else value
+
+
+def too_deep(value: Any, limit: int | None = None) -> bool:
+    """True if lists/mappings in ``value`` nest deeper than ``limit`` (default :data:`MAX_DEPTH`)."""
+    limit = MAX_DEPTH if limit is None else limit
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, Mapping):
+            children = item.values()
+        elif isinstance(item, (list, tuple)):
+            children = item
+        else:
+            continue
+        if depth >= limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def format_value(value: Any) -> str:

@@ -134,7 +134,7 @@ if state.first_run(P) and (query := state.read_query()) and "cfg" in query:
         if linked.scheduler not in COMPOSITES:
             raise LrlabError(f"{linked.scheduler} is not SequentialLR or ChainedScheduler")
         apply_config(linked)
-    except (LrlabError, ValueError, KeyError, TypeError) as exc:
+    except (LrlabError, ValueError, KeyError, TypeError, RecursionError) as exc:
         ignored.append(f"cfg ({str(exc)[:120]})")
 state.notice(ignored)
 

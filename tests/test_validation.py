@@ -332,3 +332,24 @@ def test_every_legend_symbol_that_stands_for_a_parameter_is_that_parameters_symb
     for symbol, meaning in spec.legend:
         if meaning in names and meaning != spec.base_lr_param:
             assert names[meaning].symbol == symbol, (spec.name, meaning)
+
+
+DEEP = "[" * 5000 + "]" * 5000  # json raises RecursionError near 1,000 levels
+
+
+def test_a_link_value_nested_too_deep_stays_text_instead_of_crashing():
+    from lrlab.specs import parse_value
+
+    assert parse_value(DEEP) == DEEP
+    assert parse_value("[" * 40 + "1" + "]" * 40) == "[" * 40 + "1" + "]" * 40  # deeper than 16: text
+    assert parse_value("[[5, 15]]") == [[5, 15]]
+
+
+@pytest.mark.parametrize(
+    "text", [DEEP, "a: " + DEEP, '{"scheduler": "StepLR", "params": {"x": ' + "[" * 30 + "]" * 30 + "}}"]
+)
+def test_a_config_nested_too_deep_is_refused_with_a_message(text):
+    from lrlab.io import import_config
+
+    with pytest.raises(LrlabError, match="nested"):
+        import_config(text)

@@ -13,7 +13,7 @@ from typing import Any
 
 import streamlit as st
 
-from lrlab.specs import ParamSpec, SchedulerSpec
+from lrlab.specs import ParamSpec, SchedulerSpec, parse_value
 
 MANTISSAS = (1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0)
 
@@ -222,9 +222,8 @@ def _int_list(p: ParamSpec, key: str, default: Any, help_text: str) -> Any:
     cleaned = text.strip().strip("[]")
     if not cleaned:
         return []
-    try:
-        parsed = json.loads(f"[{cleaned}]")
-    except ValueError:
+    parsed = parse_value(f"[{cleaned}]")  # deep nesting or junk stays text
+    if not isinstance(parsed, list):
         return text
     return [int(v) if isinstance(v, float) and v.is_integer() else v for v in parsed]
 
@@ -235,10 +234,7 @@ def _children_json(p: ParamSpec, key: str, default: Any, help_text: str) -> Any:
     text_key = key + ".text"
     st.session_state.setdefault(text_key, json.dumps(default, indent=1))
     text = st.text_area(p.name, key=text_key, help=help_text + " Edit them one by one on the Compose page.", height=180)
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
+    return parse_value(text)
 
 
 def legend_rows(spec: SchedulerSpec, params: dict[str, Any], base_lr: float) -> list[dict[str, str]]:
