@@ -125,6 +125,7 @@ class Record:
     problems: list[str]
     inline_errors: int
     t: float  # seconds since the start of the measurement
+    exec_time: float | None = None  # the script's own run time, with --server-arg=--browser.gatherUsageStats=true
 
 
 @dataclass
@@ -198,6 +199,7 @@ async def student(n: int, page: str, shared: Shared, seed: int, start_at: float)
                     problems,
                     len(result.inline_errors),
                     _now(shared),
+                    result.exec_time,
                 )
             )
             if result.status != "ok":  # the tab reconnects: a new session
@@ -368,6 +370,7 @@ def summarize(
     ok = [r for r in recs if r.status == "ok"]
     inputs = [r.latency for r in ok if r.action not in ("open page", "connect")]
     opens = [r.latency for r in ok if r.action == "open page"]
+    execs = [r.exec_time for r in ok if r.exec_time is not None and r.action not in ("open page", "connect")]
     failed = [r for r in recs if r.problems]
     kinds = Counter(p.split(":")[0] for r in failed for p in r.problems)
     examples: dict[str, str] = {}
@@ -404,6 +407,7 @@ def summarize(
             "p99": pct(inputs, 99),
             "max": max(inputs, default=float("nan")),
         },
+        "script_exec_s": {"n": len(execs), "p50": pct(execs, 50), "p95": pct(execs, 95)} if execs else None,
         "open_latency_s": {"p50": pct(opens, 50), "p95": pct(opens, 95), "max": max(opens, default=float("nan"))},
         "by_action": by_action,
         "by_page": by_page,
@@ -493,6 +497,12 @@ def report(s: dict[str, Any]) -> str:
     ]
     for e in s["error_examples"]:
         lines.append(f"- {e}")
+    if s.get("script_exec_s"):
+        x = s["script_exec_s"]
+        lines.append(
+            f"\nThe page script itself (Streamlit's page profile): p50 {ms(x['p50'])}, p95 {ms(x['p95'])} "
+            f"of the rerun latency above (the rest: waiting for the GIL/other runs, messages, network)."
+        )
     series = [x for x in s["samples"] if "rss_mb" in x]
     if series:
         every = max(1, len(series) // 12)

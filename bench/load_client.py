@@ -135,6 +135,7 @@ class RunResult:
     charts: list[Chart] = field(default_factory=list)
     elements: int = 0
     error: str = ""
+    exec_time: float | None = None  # the script's own run time (s), when the server sends a page profile
 
     @property
     def failed(self) -> bool:
@@ -247,6 +248,8 @@ class Session:
                 self.query = msg.page_info_changed.query_string
             elif kind == "navigation":
                 self.page_hash = msg.navigation.page_script_hash
+            elif kind == "page_profile":  # only sent with browser.gatherUsageStats=true
+                result.exec_time = msg.page_profile.exec_time / 1e6
             elif kind == "page_not_found":
                 result.exceptions.append(f"page not found: {msg.page_not_found.page_name!r}")
             elif kind == "script_finished":

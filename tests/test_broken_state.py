@@ -241,23 +241,8 @@ def clean_visit(page: str, at: AppTest | None = None) -> Clean:
 # Pages that today do not survive a hostile link (a real bug, reported to the lead): page → reason.
 KNOWN_LINK_BUGS: dict[str, str] = {}
 
-_DEEP_JSON_BUG = (
-    "lrlab.specs.parse_value catches only ValueError; json.loads raises RecursionError for a value nested "
-    "about 1,000 deep (a 2,000-character link such as ?steps=[[[…]]]), and the page crashes"
-)
-# The same for a link whose values are nested deeper than json's recursion limit.
-KNOWN_DEEP_JSON_BUGS: dict[str, str] = {
-    page: _DEEP_JSON_BUG
-    for page in (
-        "pages/playground.py",
-        "pages/compare.py",
-        "pages/compose.py",
-        "pages/lr_finder.py",
-        "pages/train.py",
-        "pages/lesson.py",
-        "pages/pitfalls.py",
-    )
-}
+# Links nested deeper than json's recursion limit (RecursionError is not a ValueError): page → reason.
+KNOWN_DEEP_JSON_BUGS: dict[str, str] = {}
 
 
 def _pages(known: dict[str, str]) -> list[Any]:
@@ -387,11 +372,7 @@ def test_corrupted_session_state_shows_a_friendly_page_never_a_traceback(
 
 IMPORT_PAGES = [p for p in PAGES if "import_panel(" in (APP.parent / p).read_text()]
 # The Load button's callback runs before the page script, outside app.py's safety net.
-KNOWN_IMPORT_BUGS: dict[str, str] = {
-    page: "lrlab.io.import_config lets json's RecursionError out for a pasted config nested ~1,000 deep, and "
-    "the Load callback runs outside app.py's safety net: the visitor sees the traceback"
-    for page in ("pages/playground.py", "pages/compare.py")
-}
+KNOWN_IMPORT_BUGS: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("page", [p for p in _pages(KNOWN_IMPORT_BUGS) if p.values[0] in IMPORT_PAGES])
