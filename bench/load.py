@@ -8,7 +8,7 @@ Starts ``streamlit run app.py`` (the repo's .streamlit/config.toml, headless, 12
 port, LRLAB_DEBUG unset as in production), warms it with one run of each page, then opens N
 protocol-level sessions (bench/load_client.py: the websocket protocol of the Streamlit front end,
 no browser), spread over the pages given and started over ``--ramp`` seconds. Each session loads
-its page, then loops until the time is up: think 0.5–1.5 s, change one input as a student would
+its page, then loops until the time is up: think 0.5–1.5 s (``--think``), change one input as a student would
 (nudge a parameter slider or the base-LR slider, type another step count, pick another scheduler,
 flip the log axis; on Compare also switch the curve being edited) and wait for the rerun to finish.
 
@@ -134,6 +134,7 @@ class Shared:
     t0: float
     deadline: float
     timeout: float
+    think: tuple[float, float] = (0.5, 1.5)
     records: list[Record] = field(default_factory=list)
     reconnects: int = 0
     charts: int = 0
@@ -207,7 +208,7 @@ async def student(n: int, page: str, shared: Shared, seed: int, start_at: float)
                 session = None
                 shared.reconnects += 1
                 continue
-            await asyncio.sleep(rng.uniform(0.5, 1.5))
+            await asyncio.sleep(rng.uniform(*shared.think))
             if time.monotonic() >= shared.deadline:
                 break
             action, key, value = choose_action(page, session, steps, rng)
@@ -331,7 +332,7 @@ async def measure(
             t_warm.setdefault(page, seconds)
     rss_idle = sum(_rss(psutil.Process(pid)) for pid in pids) / 2**20 if pids else None
     t0 = time.monotonic()
-    shared = Shared(url=url, t0=t0, deadline=t0 + args.duration, timeout=args.timeout)
+    shared = Shared(url=url, t0=t0, deadline=t0 + args.duration, timeout=args.timeout, think=args.think_s)
     samples: list[dict[str, float]] = []
     stop = asyncio.Event()
     sampler = asyncio.create_task(sample(pids, shared, samples, stop))
@@ -396,6 +397,7 @@ def summarize(
         "duration_s": args.duration,
         "elapsed_s": elapsed,
         "ramp_s": args.ramp,
+        "think_s": list(args.think_s),
         "warmup_first_run_s": t_warm,
         "runs": len(recs),
         "input_reruns": len(inputs),
@@ -449,7 +451,8 @@ def report(s: dict[str, Any]) -> str:
     lines = [
         f"## Load: {s['sessions']} sessions × {s['duration_s']:.0f} s on {', '.join(s['pages'])}"
         + (f", {s['replicas']} replicas behind nginx" if s.get("replicas", 1) > 1 else "")
-        + (f" ({' '.join(s['server_args'])})" if s.get("server_args") else ""),
+        + (f" ({' '.join(s['server_args'])})" if s.get("server_args") else "")
+        + f", think time {s['think_s'][0]:g}–{s['think_s'][1]:g} s",
         "",
         C.table(
             [
@@ -547,6 +550,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--pages", default="playground", help="comma-separated: playground, compare")
     ap.add_argument("--ramp", type=float, default=5.0, help="seconds over which sessions start")
     ap.add_argument("--timeout", type=float, default=30.0, help="seconds a rerun may take before it is an error")
+    ap.add_argument("--think", default="0.5,1.5", help="seconds a student waits after each answer: MIN,MAX (uniform)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--url", help="an already running server (loopback only) instead of starting one")
     ap.add_argument("--pid", help="with --url: the server's process id(s), comma-separated, to sample memory/CPU")
@@ -572,6 +576,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         ap.error(f"--ramp {args.ramp}: must be between 0 and the duration")
     if not 1 <= args.timeout <= 120:
         ap.error(f"--timeout {args.timeout}: must be between 1 and 120 seconds")
+    try:
+        low, high = (float(x) for x in args.think.split(","))
+    except ValueError:
+        ap.error(f"--think {args.think!r}: two numbers MIN,MAX, e.g. 0.5,1.5")
+    if not 0 <= low <= high <= 60:
+        ap.error(f"--think {args.think!r}: 0 ≤ MIN ≤ MAX ≤ 60 seconds")
+    args.think_s = (low, high)
     pages = [p.strip() for p in args.pages.split(",") if p.strip()]
     unknown = [p for p in pages if p not in PAGES]
     if not pages or unknown:
