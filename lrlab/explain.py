@@ -34,7 +34,7 @@ import plotly.graph_objects as go
 from lrlab import compose
 from lrlab import formulas as F
 from lrlab.expr import parse, to_latex
-from lrlab.schedulers.hf_specs import _inverse_sqrt_timescale, _rate, _wsd_stable
+from lrlab.schedulers.hf_specs import inverse_sqrt_timescale, min_lr_rate_of, wsd_stable_steps
 from lrlab.simulate import Curve
 from lrlab.specs import RunContext, SchedulerSpec, invalid
 
@@ -637,7 +637,7 @@ def _one_cycle_lr(s: Step) -> Part:
     initial = top / p["div_factor"]
     values = {"initial": initial, "max": top, "min": initial / p["final_div_factor"]}
     names = {"initial": r"\eta_{\text{init}}", "max": "M", "min": r"\eta_{\min}"}
-    phases = F._one_cycle_phases(n, p["pct_start"], p["three_phase"])
+    phases = F.one_cycle_phases(n, p["pct_start"], p["three_phase"])
     i = next(j for j, phase in enumerate(phases) if k <= phase[0] or j == len(phases) - 1)
     end, a, b = phases[i]
     start = phases[i - 1][0] if i else 0.0
@@ -947,7 +947,7 @@ def _hf_cosine(s: Step) -> Part:
 
 
 def _hf_cosine_min_lr(s: Step) -> Part:
-    rate = _rate(s.params, s.ctx)
+    rate = min_lr_rate_of(s.params, s.ctx)
     given = (
         ("W", s.params["num_warmup_steps"]),
         ("N", s.params["num_training_steps"]),
@@ -1034,7 +1034,7 @@ def _hf_polynomial(s: Step) -> Part:
 
 def _hf_inverse_sqrt(s: Step) -> Part:
     k, w = s.k, s.params["num_warmup_steps"]
-    tau = _inverse_sqrt_timescale(s.params)
+    tau = inverse_sqrt_timescale(s.params)
     given = (("W", w), (r"\tau", tau))
     warm = _hf_warmup(s, "get_inverse_sqrt_schedule")
     if warm:
@@ -1055,7 +1055,7 @@ def _hf_inverse_sqrt(s: Step) -> Part:
 def _hf_cosine_warmup_min_lr(s: Step) -> Part:
     p = s.params
     k, w, n, c = float(s.k), float(p["num_warmup_steps"]), float(p["num_training_steps"]), p["num_cycles"]
-    rate, w0 = _rate(p, s.ctx), p["warmup_lr_rate"]
+    rate, w0 = min_lr_rate_of(p, s.ctx), p["warmup_lr_rate"]
     given = (("W", p["num_warmup_steps"]), ("N", p["num_training_steps"]), ("c", c), ("r", rate))
     if k < w:
         if w0 is None:
@@ -1104,7 +1104,7 @@ def _hf_cosine_warmup_min_lr(s: Step) -> Part:
 def _hf_wsd(s: Step) -> Part:
     p, k = s.params, s.k
     w, d, m = p["num_warmup_steps"], p["num_decay_steps"], p["min_lr_ratio"]
-    stable = _wsd_stable(p)
+    stable = wsd_stable_steps(p)
     given = (("W", w), ("S", stable), ("D", d), ("m", m))
     if k < w:
         progress = float(k) / float(max(1, w))

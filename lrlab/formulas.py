@@ -130,7 +130,7 @@ def _cyclic_shape(t: Array, up: int, down: int | None, mode: str, gamma: float) 
     return scale, g
 
 
-def _one_cycle_phases(total_steps: int, pct_start: float, three_phase: bool) -> list[tuple[float, str, str]]:
+def one_cycle_phases(total_steps: int, pct_start: float, three_phase: bool) -> list[tuple[float, str, str]]:
     """(end_step, start key, end key) for each phase, exactly as torch's OneCycleLR lays them out."""
     if three_phase:
         return [
@@ -183,7 +183,7 @@ def _one_cycle(
     tf = _f(t)
     out = np.full(tf.shape, np.nan)
     interp = cosann if anneal == "cos" else linear_interp
-    phases = _one_cycle_phases(total_steps, pct_start, three_phase)
+    phases = one_cycle_phases(total_steps, pct_start, three_phase)
     done = tf > total_steps  # torch raises past N
     start = 0.0
     for i, (end, a, b) in enumerate(phases):

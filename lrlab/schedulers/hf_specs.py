@@ -73,7 +73,7 @@ def _schedule(name: str, **spec: Any) -> SchedulerSpec:
     return SchedulerSpec(name=name, library="transformers", **spec)
 
 
-def _rate(p: P, ctx: RunContext) -> float:
+def min_lr_rate_of(p: P, ctx: RunContext) -> float:
     """min_lr_rate as transformers derives it: min_lr is divided by the optimizer's default lr."""
     return p["min_lr_rate"] if p["min_lr_rate"] is not None else p["min_lr"] / ctx.base_lr
 
@@ -128,11 +128,11 @@ def _polynomial_rule(values: P, ctx: RunContext) -> None:
         )
 
 
-def _inverse_sqrt_timescale(p: P) -> int:
+def inverse_sqrt_timescale(p: P) -> int:
     return p["timescale"] if p["timescale"] is not None else (p["num_warmup_steps"] or 10_000)
 
 
-def _wsd_stable(p: P) -> int:
+def wsd_stable_steps(p: P) -> int:
     if p["num_stable_steps"] is not None:
         return p["num_stable_steps"]
     return p["num_training_steps"] - p["num_warmup_steps"] - p["num_decay_steps"]
@@ -266,7 +266,7 @@ SPECS = (
             ),
         ),
         closed_form=lambda t, lr0, p, ctx: (
-            lr0 * F.hf_inverse_sqrt(t, num_warmup_steps=p["num_warmup_steps"], timescale=_inverse_sqrt_timescale(p))
+            lr0 * F.hf_inverse_sqrt(t, num_warmup_steps=p["num_warmup_steps"], timescale=inverse_sqrt_timescale(p))
         ),
         formula=r"\eta_t = \eta_0 \cdot \begin{cases} "
         + WARMUP_FORMULA
@@ -287,7 +287,7 @@ SPECS = (
                 num_warmup_steps=p["num_warmup_steps"],
                 num_training_steps=p["num_training_steps"],
                 num_cycles=p["num_cycles"],
-                min_lr_rate=_rate(p, ctx),
+                min_lr_rate=min_lr_rate_of(p, ctx),
             )
         ),
         rules=(_min_lr_rule,),
@@ -326,7 +326,7 @@ SPECS = (
                 num_warmup_steps=p["num_warmup_steps"],
                 num_training_steps=p["num_training_steps"],
                 num_cycles=p["num_cycles"],
-                min_lr_rate=_rate(p, ctx),
+                min_lr_rate=min_lr_rate_of(p, ctx),
                 warmup_lr_rate=p["warmup_lr_rate"],
             )
         ),
@@ -405,7 +405,7 @@ SPECS = (
             * F.hf_wsd(
                 t,
                 num_warmup_steps=p["num_warmup_steps"],
-                num_stable_steps=_wsd_stable(p),
+                num_stable_steps=wsd_stable_steps(p),
                 num_decay_steps=p["num_decay_steps"],
                 warmup_type=p["warmup_type"],
                 decay_type=p["decay_type"],
