@@ -7,6 +7,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
+# Visitors never see a traceback, even from a widget callback (callbacks run before app.py's safety net).
+ENV STREAMLIT_CLIENT_SHOW_ERROR_DETAILS=none
+
 WORKDIR /app
 
 # CPU-only torch in its own layer, first: the plain PyPI wheel would bring CUDA (several GB).

@@ -5,6 +5,10 @@ import os
 
 import streamlit as st
 
+import lrlab.plots  # noqa: F401  (torch, transformers, pandas, plotly: loaded before freezing)
+from lrlab.ui.nav import freeze_startup_objects
+
+freeze_startup_objects()
 st.set_page_config(page_title="lrlab — learning-rate schedules", page_icon="📉", layout="wide")
 
 PAGES = [

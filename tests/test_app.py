@@ -214,3 +214,10 @@ def test_a_corrupted_playground_link_opens_with_defaults_and_a_notice():
     notice = at.info[0].value
     assert "steps=-3" in notice and "gamma" in notice and "nope" in notice
     assert at.slider(key="pg.StepLR.gamma").value == pytest.approx(0.1)
+
+
+def test_the_app_puts_the_objects_loaded_at_start_out_of_the_garbage_collectors_reach():
+    import gc
+
+    _app()
+    assert gc.get_freeze_count() > 100_000  # torch, transformers, pandas, plotly: ~285k objects
