@@ -127,3 +127,23 @@ def test_random_pasted_text_as_metric_values_is_read_or_refused(text):
     result = _outcome(lambda: parse_metric_list(text))
     if not isinstance(result, LrlabError):
         assert all(math.isfinite(v) for v in result.values)
+
+
+# deep nesting, as a link or a pasted config could carry it: openers, a core, closers (balanced or not)
+NESTED = st.builds(
+    lambda opener, depth, core, close: opener * depth + core + ("]" if opener == "[" else "}") * close,
+    st.sampled_from(["[", '{"a":']),
+    st.integers(1, 5000),
+    st.sampled_from(["1", '"StepLR"', "", "null", '{"scheduler": "StepLR"}']),
+    st.integers(0, 5000),
+)
+
+
+@SETTINGS
+@given(NESTED)
+def test_deeply_nested_text_as_a_link_value_or_a_config_is_kept_as_text_or_refused(text):
+    from lrlab.specs import parse_value, too_deep
+
+    value = parse_value(text)
+    assert value == text or not too_deep(value)
+    assert isinstance(_outcome(lambda: import_config(text)), (LrlabError, ScheduleConfig))
