@@ -9,6 +9,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 # Visitors never see a traceback, even from a widget callback (callbacks run before app.py's safety net).
 ENV STREAMLIT_CLIENT_SHOW_ERROR_DETAILS=none
+# Fewer glibc malloc arenas for the server's many session threads: less RSS creep (docs/load-report.md).
+ENV MALLOC_ARENA_MAX=2
 
 WORKDIR /app
 
