@@ -4,9 +4,10 @@ import json
 
 import streamlit as st
 
-from lrlab.pitfalls import PITFALLS, Demo, figure, pitfall_label, run
+from lrlab.pitfalls import PITFALLS, figure, pitfall_label
 from lrlab.specs import LrlabError
 from lrlab.ui import state
+from lrlab.ui.cache import cached_demo
 from lrlab.ui.export_panel import chart_config
 from lrlab.ui.nav import ensure_router
 from lrlab.ui.widgets import number
@@ -15,11 +16,6 @@ ensure_router()
 
 P = "pf"
 IDS = list(PITFALLS)
-
-
-@st.cache_data(max_entries=64, show_spinner="Stepping the real schedulers…")
-def cached_demo(pitfall_id: str, values_json: str) -> Demo:
-    return run(pitfall_id, json.loads(values_json))
 
 
 def setting_key(pitfall_id: str, name: str) -> str:

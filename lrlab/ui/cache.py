@@ -81,3 +81,11 @@ def _metric_parts(config_json: str, metrics: tuple[float, ...], eval_every: int)
 def cached_metric_curve(config: ScheduleConfig, metrics: tuple[float, ...], eval_every: int) -> Curve:
     """A metric-driven run, cached per (configuration, metric values, evaluation interval)."""
     return Curve(config=config, spec=get_spec(config.scheduler), **_metric_parts(config.to_json(), metrics, eval_every))
+
+
+@st.cache_data(max_entries=64, show_spinner="Stepping the real schedulers…")
+def cached_demo(pitfall_id: str, values_json: str) -> Any:
+    """A Pitfalls demo (:func:`lrlab.pitfalls.run`) for its settings as JSON."""
+    from lrlab.pitfalls import run
+
+    return run(pitfall_id, json.loads(values_json))
