@@ -221,3 +221,16 @@ def test_the_app_puts_the_objects_loaded_at_start_out_of_the_garbage_collectors_
 
     _app()
     assert gc.get_freeze_count() > 100_000  # torch, transformers, pandas, plotly: ~285k objects
+
+
+def test_a_scheduler_without_a_closed_form_is_stepped_only_up_to_the_apps_bound():
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    for key, value in {"scheduler": "ReduceLROnPlateau", "steps": "300000"}.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception
+    assert any("Invalid steps (300,000)" in e.value and "200,000" in e.value for e in at.error)
+    at.number_input(key="pg.steps").set_value(2000).run()
+    assert not at.error
+    x, _ = _trace(at, "library")
+    assert x.max() == 1999

@@ -11,12 +11,16 @@ import streamlit as st
 from lrlab.metrics import synthetic_loss
 from lrlab.schedulers import get_spec
 from lrlab.simulate import Curve, fast, has_fast_path, simulate
-from lrlab.specs import ScheduleConfig
+from lrlab.specs import LrlabError, ScheduleConfig
 
 #: Above this many steps, pages draw the fast path (the proven closed form) and offer to verify it.
 FAST_THRESHOLD = 20_000
 #: Above this many steps a curve is "large": kept in a smaller cache (memory stays bounded).
 LARGE = 100_000
+#: The most steps the app steps a scheduler that has no closed form (a metric-driven one, a composition
+#: that is not a join): ≈ 3.6 µs a step of pure Python holding the GIL every visitor's rerun needs —
+#: 200,000 steps ≈ 1 s; ReduceLROnPlateau over 1M steps took 17 s of CPU (docs/load-report.md).
+MAX_STEPPED = 200_000
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
@@ -57,6 +61,13 @@ def cached_curve(config: ScheduleConfig) -> Curve:
     key = config.to_json()
     if config.steps > FAST_THRESHOLD and has_fast_path(config):
         parts = _fast_parts(key)
+    elif config.steps > MAX_STEPPED:
+        raise LrlabError(
+            f"Invalid steps ({config.steps:,}): {config.scheduler} has no closed form here, so the app steps the "
+            f"real scheduler — up to {MAX_STEPPED:,} steps on this shared server; the package and the CLI take "
+            "up to 1,000,000",
+            field="steps",
+        )
     elif config.steps > LARGE:
         parts = _large_parts(key)
     else:
