@@ -68,8 +68,8 @@ def test_a_two_schedule_comparison_trains_and_shows_both_loss_curves(page, base_
 
 
 def test_stop_ends_a_long_comparison_and_keeps_what_was_trained(page, base_url):
-    # 100 epochs of batch 8: 18,000 steps per schedule, tens of seconds in all
-    page.goto(base_url + "/train?epochs=100&batch_size=8")
+    # the CNN, 100 epochs of batch 8: 3 × 18,000 steps, about a minute in all (a small lr: nothing diverges early)
+    page.goto(base_url + "/train?model=cnn&epochs=100&batch_size=8&peak_lr=0.01")
     progress = page.locator("[data-testid='stProgress']")  # the first visit trains at once: stop that run
     wait_until(page, lambda: progress.count() > 0, "the progress bar", timeout_ms=60_000)
     page.get_by_role("button", name="Stop training").click()
