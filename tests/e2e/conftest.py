@@ -12,9 +12,7 @@ from typing import Any
 
 import pytest
 
-from .harness import HarnessError, chromium_problem, launch_args, streamlit_server
-
-PAGE_TIMEOUT_MS = 20_000
+from .harness import PAGE_TIMEOUT_MS, HarnessError, chromium_problem, launch_args, streamlit_server
 
 
 @pytest.fixture(scope="session")

@@ -149,6 +149,13 @@ APP = "[data-testid='stApp']"
 CONNECTED = f"{APP}[data-test-connection-state='CONNECTED']"
 SCRIPT_DONE = f"{APP}[data-test-script-state='notRunning']"
 EXCEPTION = "[data-testid='stException']"
+#: the default timeout of a test's page actions
+PAGE_TIMEOUT_MS = 20_000
+#: appended to a selector: only elements of the current run (Streamlit marks the previous run's stale)
+FRESH = ":not([data-stale='true'] *)"
+ALERT = f"[data-testid='stAlertContainer']{FRESH}"
+ERROR_ALERT = f"{ALERT}:has([data-testid='stAlertContentError'])"
+INFO_ALERT = f"{ALERT}:has([data-testid='stAlertContentInfo'])"
 PLOT = ".js-plotly-plot"
 
 

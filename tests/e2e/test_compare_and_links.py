@@ -17,7 +17,11 @@ import pytest
 from lrlab.plots import MAX_POINTS
 
 from .harness import (
+    ALERT,
     EXCEPTION,
+    FRESH,
+    INFO_ALERT,
+    PAGE_TIMEOUT_MS,
     SCRIPT_DONE,
     dataframe_grid,
     nudge,
@@ -33,10 +37,6 @@ from .harness import (
 
 pytestmark = pytest.mark.e2e
 
-PAGE_TIMEOUT_MS = 20_000
-FRESH = ":not([data-stale='true'] *)"
-ALERT = f"[data-testid='stAlertContainer']{FRESH}"
-INFO_ALERT = f"{ALERT}:has([data-testid='stAlertContentInfo'])"
 NOTICE = "Some values in the link were ignored"
 DEFAULT_CURVES = ["HF linear warm-up", "torch OneCycleLR", "WSD", "cosine with restarts"]
 STEPLR_TITLE = "torch · StepLR — decay by γ every step_size steps"

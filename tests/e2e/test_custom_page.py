@@ -15,7 +15,11 @@ from typing import Any
 import pytest
 
 from .harness import (
+    ERROR_ALERT,
     EXCEPTION,
+    FRESH,
+    INFO_ALERT,
+    PAGE_TIMEOUT_MS,
     SCRIPT_DONE,
     choose_radio,
     page_errors_text,
@@ -28,11 +32,6 @@ from .harness import (
 
 pytestmark = pytest.mark.e2e
 
-PAGE_TIMEOUT_MS = 20_000
-ALERT = "[data-testid='stAlertContainer']:not([data-stale='true'] *)"
-ERROR_ALERT = f"{ALERT}:has([data-testid='stAlertContentError'])"
-INFO_ALERT = f"{ALERT}:has([data-testid='stAlertContentInfo'])"
-FRESH = ":not([data-stale='true'] *)"
 PWNED = Path("/tmp/lrlab_pwned")
 MULTIPLICATIVE = "torch · MultiplicativeLR — multiply the lr by your function each step"
 

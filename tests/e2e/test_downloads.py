@@ -19,11 +19,10 @@ from typing import Any
 
 import pytest
 
-from .harness import EXCEPTION, page_errors_text, wait_for_chart, wait_for_trace
+from .harness import EXCEPTION, PAGE_TIMEOUT_MS, page_errors_text, wait_for_chart, wait_for_trace
 
 pytestmark = pytest.mark.e2e
 
-PAGE_TIMEOUT_MS = 20_000
 STEPS, BASE_LR, STEP_SIZE, GAMMA = 200, 0.1, 50, 0.5
 LINK = f"/?scheduler=StepLR&steps={STEPS}&step_size={STEP_SIZE}&gamma={GAMMA}"
 NOTICE = "Some values in the link were ignored"

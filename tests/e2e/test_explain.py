@@ -16,6 +16,7 @@ from lrlab.explain import MARKER
 
 from .harness import (
     EXCEPTION,
+    FRESH,
     SCRIPT_DONE,
     page_errors_text,
     plotly_traces,
@@ -26,8 +27,6 @@ from .harness import (
 )
 
 pytestmark = pytest.mark.e2e
-
-FRESH = ":not([data-stale='true'] *)"
 
 
 def marker_x(page: Any) -> float | None:

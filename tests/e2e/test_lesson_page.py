@@ -14,6 +14,8 @@ import pytest
 
 from .harness import (
     EXCEPTION,
+    INFO_ALERT,
+    PAGE_TIMEOUT_MS,
     page_errors_text,
     slider_value,
     trace,
@@ -23,10 +25,6 @@ from .harness import (
 )
 
 pytestmark = pytest.mark.e2e
-
-PAGE_TIMEOUT_MS = 20_000
-FRESH = ":not([data-stale='true'] *)"
-INFO_ALERT = f"[data-testid='stAlertContainer']{FRESH}:has([data-testid='stAlertContentInfo'])"
 
 
 def library_lrs(name: str, steps: int, lr: float, **params: Any) -> list[float]:

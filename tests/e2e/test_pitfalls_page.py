@@ -13,6 +13,8 @@ import pytest
 
 from .harness import (
     EXCEPTION,
+    FRESH,
+    PAGE_TIMEOUT_MS,
     choose_radio,
     page_errors_text,
     plotly_traces,
@@ -24,8 +26,6 @@ from .harness import (
 
 pytestmark = pytest.mark.e2e
 
-PAGE_TIMEOUT_MS = 20_000
-FRESH = ":not([data-stale='true'] *)"
 WRONG = "loop longer than total_steps (wrong)"
 INTENDED = "loop of exactly total_steps (intended)"
 

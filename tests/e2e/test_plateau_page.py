@@ -14,7 +14,10 @@ from typing import Any
 import pytest
 
 from .harness import (
+    ERROR_ALERT,
     EXCEPTION,
+    INFO_ALERT,
+    PAGE_TIMEOUT_MS,
     SCRIPT_DONE,
     choose_radio,
     dataframe_grid,
@@ -29,12 +32,8 @@ from .harness import (
 
 pytestmark = pytest.mark.e2e
 
-PAGE_TIMEOUT_MS = 20_000
 SOURCE = "Metric source"
 K = "k (optimizer steps per evaluation)"
-ALERT = "[data-testid='stAlertContainer']:not([data-stale='true'] *)"
-ERROR_ALERT = f"{ALERT}:has([data-testid='stAlertContentError'])"
-INFO_ALERT = f"{ALERT}:has([data-testid='stAlertContentInfo'])"
 
 # improves, stalls 15 evaluations (one reduction with patience 10), improves, stalls 24 (two more)
 IMPROVE_THEN_STALL = [

@@ -18,6 +18,7 @@ import pytest
 
 from .harness import (
     EXCEPTION,
+    PAGE_TIMEOUT_MS,
     SCRIPT_DONE,
     nudge,
     page_errors_text,
@@ -32,7 +33,6 @@ from .harness import (
 
 pytestmark = pytest.mark.e2e
 
-PAGE_TIMEOUT_MS = 20_000
 STEPLR = "torch · StepLR — decay by γ every step_size steps"
 EXPONENTIAL = "torch · ExponentialLR — multiply by γ every step"
 

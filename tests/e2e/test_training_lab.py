@@ -7,11 +7,9 @@ import itertools
 
 import pytest
 
-from .harness import SCRIPT_DONE, dataframe_grid, page_errors_text, plotly_traces, wait_for_chart, wait_until
+from .harness import EXCEPTION, SCRIPT_DONE, dataframe_grid, page_errors_text, plotly_traces, wait_for_chart, wait_until
 
 pytestmark = pytest.mark.e2e
-
-EXCEPTION = "[data-testid='stException']"
 
 
 def test_the_lr_finder_plots_loss_against_lr_with_the_suggestions_marked(page, base_url):
