@@ -224,6 +224,21 @@ def _g(value: float) -> str:
     return f"{value:.4g}"
 
 
+def _step_loop(steps: str) -> str:
+    """The tail of a fix script: the usual loop, ``optimizer.step()`` then ``scheduler.step()`` per batch,
+    recording the lr each step trains with (``steps`` names the loop's length variable)."""
+    return f"""
+lrs = []
+for step in range({steps}):
+    lrs.append(optimizer.param_groups[0]["lr"])
+    loss = model(torch.randn(8, 4)).pow(2).mean()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    scheduler.step()
+"""
+
+
 # ---- 1. scheduler.step() before optimizer.step() ------------------------------------------------------
 
 
@@ -451,15 +466,7 @@ optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
 # size the schedule to the run (was T_max=${schedule_steps}); if you extend training, extend T_max
 scheduler = CosineAnnealingLR(optimizer, T_max=run_steps)
 
-lrs = []
-for step in range(run_steps):
-    lrs.append(optimizer.param_groups[0]["lr"])
-    loss = model(torch.randn(8, 4)).pow(2).mean()
-    optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
-    scheduler.step()
-"""
+""" + _step_loop("run_steps")
 
 
 # ---- 5. OneCycleLR past total_steps ---------------------------------------------------------------------------
@@ -598,15 +605,7 @@ def warmup_then_linear(step):
 
 scheduler = LambdaLR(optimizer, warmup_then_linear)
 
-lrs = []
-for step in range(total_steps):
-    lrs.append(optimizer.param_groups[0]["lr"])
-    loss = model(torch.randn(8, 4)).pow(2).mean()
-    optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
-    scheduler.step()
-"""
+""" + _step_loop("total_steps")
 
 
 # ---- 7. resuming with last_epoch ---------------------------------------------------------------------------
@@ -786,15 +785,7 @@ warmup = LinearLR(optimizer, start_factor=0.01, total_iters=warmup_steps)
 cosine = CosineAnnealingLR(optimizer, T_max=total_steps - warmup_steps)
 scheduler = SequentialLR(optimizer, [warmup, cosine], milestones=[warmup_steps])
 
-lrs = []
-for step in range(total_steps):
-    lrs.append(optimizer.param_groups[0]["lr"])
-    loss = model(torch.randn(8, 4)).pow(2).mean()
-    optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
-    scheduler.step()
-"""
+""" + _step_loop("total_steps")
 
 
 # ---- 9. momentum switched on --------------------------------------------------------------------------------
