@@ -69,6 +69,13 @@ def _arrays(name: str) -> tuple[np.ndarray, ...]:
     return arrays
 
 
+def train_size(name: str) -> int:
+    """Examples in the named task's training split (no tensors built)."""
+    if name not in DATASETS:
+        raise invalid("dataset", name, "must be one of " + ", ".join(map(repr, DATASETS)))
+    return len(_arrays(name)[1])
+
+
 def load(name: str = "digits") -> Dataset:
     """The named task as fresh tensors (callers may modify them; the cached arrays stay intact)."""
     if name not in DATASETS:

@@ -29,7 +29,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from lrlab.datasets import DATASETS, Dataset, load
+from lrlab.datasets import DATASETS, Dataset, load, train_size
+from lrlab.schedulers import get_spec
 from lrlab.simulate import _context, resolve, simulate
 from lrlab.specs import LrlabError, ScheduleConfig, invalid
 
@@ -91,8 +92,10 @@ class TrainSetup:
                 raise invalid(name, value, f"must be a number from {low:g} to {high:g}")
         return self
 
-    def steps_per_epoch(self, data: Dataset) -> int:
-        return math.ceil(data.n_train / self.batch_size)
+    def steps_per_epoch(self, data: Dataset | None = None) -> int:
+        """Batches per epoch (the last one may be smaller) of the setup's dataset, or of ``data``."""
+        n = data.n_train if data is not None else train_size(self.dataset)
+        return math.ceil(n / self.batch_size)
 
 
 @contextlib.contextmanager
@@ -243,21 +246,16 @@ def fit_config(config: ScheduleConfig, setup: TrainSetup, data: Dataset) -> Sche
 
 
 def with_peak_lr(config: ScheduleConfig, peak_lr: float) -> ScheduleConfig:
-    """The config with ``peak_lr`` as its base lr, and as its ``max_lr`` where it has one (OneCycleLR,
-    CyclicLR): a comparison of schedule *shapes* at the same peak, as the Train & compare page runs it."""
+    """The config with ``peak_lr`` as its base lr, and as its ``max_lr`` where its scheduler has one
+    (OneCycleLR, CyclicLR): a comparison of schedule *shapes* at the same peak, as the Train & compare
+    page runs it. Where the run's base lr is a scheduler parameter of its own (CyclicLR's ``base_lr``,
+    the bottom of the cycle), it becomes a tenth of the peak."""
+    spec = get_spec(config.scheduler)
     params = config.params_dict
-    if "max_lr" in params or config.scheduler in ("OneCycleLR", "CyclicLR"):
+    if any(p.name == "max_lr" for p in spec.params):
         params["max_lr"] = peak_lr
-    if config.scheduler == "CyclicLR":  # its base_lr is the bottom of the cycle: a tenth of the peak
-        return replace(ScheduleConfig.make(config.scheduler, params, **_run_fields(config)), base_lr=peak_lr / 10)
-    return replace(ScheduleConfig.make(config.scheduler, params, **_run_fields(config)), base_lr=peak_lr)
-
-
-def _run_fields(config: ScheduleConfig) -> dict[str, Any]:
-    fields = config.to_dict()
-    for name in ("scheduler", "params"):
-        fields.pop(name)
-    return fields
+    base_lr = peak_lr / 10 if spec.base_lr_param else peak_lr
+    return replace(config, params=ScheduleConfig.make(config.scheduler, params).params, base_lr=base_lr)
 
 
 def plan(configs: Sequence[ScheduleConfig], setup: TrainSetup) -> tuple[Dataset, list[ScheduleConfig]]:

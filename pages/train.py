@@ -8,7 +8,6 @@ import pandas as pd
 import streamlit as st
 
 from lrlab import LrlabError
-from lrlab.datasets import load
 from lrlab.lab_plots import training_figure
 from lrlab.presets import PRESETS
 from lrlab.schedulers import SCHEDULERS
@@ -75,7 +74,7 @@ with left:
     configs, labels = [], []
     try:
         setup.validate()
-        steps_per_epoch = setup.steps_per_epoch(load(setup.dataset))
+        steps_per_epoch = setup.steps_per_epoch()
     except LrlabError as exc:
         errors.append(str(exc))
     steps = setup.epochs * (steps_per_epoch or 1)
