@@ -8,13 +8,24 @@ beside them; one declarative spec per scheduler (:data:`SCHEDULERS`).
 [20.0, 8.0, 3.2]
 """
 
-from lrlab.finder import lr_find
 from lrlab.schedulers import SCHEDULERS, get_spec
 from lrlab.simulate import Curve, curve, fast, simulate, summary
 from lrlab.specs import LrlabError, ParamSpec, ScheduleConfig, SchedulerSpec
-from lrlab.training import TrainSetup, train
 
 __version__ = "0.1.0"
+
+# The training lab (scikit-learn's datasets, models) loads on first use: `import lrlab` costs torch only.
+_LAZY = {"lr_find": "lrlab.finder", "TrainSetup": "lrlab.training", "train": "lrlab.training"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'lrlab' has no attribute {name!r}")
 
 __all__ = [
     "SCHEDULERS",

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import importlib
+
 import numpy as np
-import transformers.optimization as hfo
 
 from lrlab import formulas as F
 from lrlab.schedulers.torch_specs import PLATEAU_FORMULA, PLATEAU_LEGEND, PLATEAU_NOTES, PLATEAU_PARAMS
@@ -66,9 +67,14 @@ def _lambda(fn):
     return closed
 
 
+def _hf(name: str) -> Any:
+    """``transformers.optimization.<name>``, imported on first use: transformers takes ~1 s to import,
+    and ``import lrlab`` must cost no more than torch."""
+    return getattr(importlib.import_module("transformers.optimization"), name)
+
+
 def _schedule(name: str, **spec: Any) -> SchedulerSpec:
-    fn = getattr(hfo, name)
-    spec.setdefault("build", lambda opt, p, ctx: fn(opt, **p))
+    spec.setdefault("build", lambda opt, p, ctx: _hf(name)(opt, **p))
     spec.setdefault("reference", DOCS.format(name))
     return SchedulerSpec(name=name, library="transformers", **spec)
 
