@@ -6,10 +6,12 @@ import os
 import streamlit as st
 
 import lrlab.plots  # noqa: F401  (torch, transformers, pandas, plotly: loaded before freezing)
+from lrlab.ui import style
 from lrlab.ui.nav import freeze_startup_objects
 
 freeze_startup_objects()
 st.set_page_config(page_title="lrlab — learning-rate schedules", page_icon="📉", layout="wide")
+style.apply()  # wide formulas scroll; on a phone the chart comes first and the sidebar closes after a pick
 
 PAGES = [
     st.Page("pages/playground.py", title="Playground", icon=":material/show_chart:", default=True),

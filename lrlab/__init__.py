@@ -10,7 +10,7 @@ beside them; one declarative spec per scheduler (:data:`SCHEDULERS`).
 
 from lrlab.schedulers import SCHEDULERS, get_spec
 from lrlab.simulate import Curve, curve, fast, simulate, summary
-from lrlab.specs import LrlabError, ParamSpec, ScheduleConfig, SchedulerSpec
+from lrlab.specs import LibraryRefusal, LibraryWarning, LrlabError, ParamSpec, ScheduleConfig, SchedulerSpec
 
 __version__ = "0.1.0"
 
@@ -27,9 +27,12 @@ def __getattr__(name: str):
         return value
     raise AttributeError(f"module 'lrlab' has no attribute {name!r}")
 
+
 __all__ = [
     "SCHEDULERS",
     "Curve",
+    "LibraryRefusal",
+    "LibraryWarning",
     "LrlabError",
     "ParamSpec",
     "ScheduleConfig",

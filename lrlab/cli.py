@@ -1,6 +1,8 @@
 """Command line: ``python -m lrlab list | info NAME | curve NAME --steps N ... | export | find-lr | train``.
 
 Bad input prints one line on stderr and exits with status 2; nothing else is printed then.
+What the library says (a refused step, a warning) is printed on stderr as one line each,
+``warning: …``; the output still follows and the exit status is 0.
 """
 
 from __future__ import annotations
@@ -8,20 +10,23 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from lrlab.specs import LrlabError, parse_value
+from lrlab.specs import INTERVALS, LibraryWarning, LrlabError, parse_value
 
 
-def parse_assignment(text: str) -> tuple[str, Any]:
+def parse_assignment(text: str, spec: Any = None) -> tuple[str, Any]:
     """``key=value`` with the value read as a JSON literal (``[5, 15]``, ``0.5``, ``null``, ``true``);
-    anything that is not JSON is taken as a plain string (``mode=triangular2``)."""
+    anything that is not JSON is taken as a plain string (``mode=triangular2``). With the scheduler's
+    ``spec``, a parameter reads its own text (an expression stays text: ``lr_lambda=0.8``)."""
     key, sep, raw = text.partition("=")
     key = key.strip()
     if not sep or not key:
         raise LrlabError(f"Invalid --set ({text!r}): expected key=value, e.g. --set gamma=0.5", field="--set")
-    return key, parse_value(raw)
+    param = next((p for p in getattr(spec, "params", ()) if p.name == key), None)
+    return key, param.parse(raw) if param is not None else parse_value(raw)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -116,7 +121,14 @@ def _run_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--steps", type=int, help="number of optimizer steps (rows); required with NAME")
     sub.add_argument("--base-lr", type=float, default=0.1, help="the optimizer's lr (CyclicLR: its base_lr)")
     sub.add_argument("--steps-per-epoch", type=int, default=1, help="for the epoch column and per-epoch stepping")
-    sub.add_argument("--interval", choices=("step", "epoch"), default="step", help="scheduler.step() per step or epoch")
+    sub.add_argument(
+        "--interval",
+        choices=INTERVALS,
+        default="step",
+        help="how scheduler.step() is called: step (after every optimizer step), epoch (once per epoch), "
+        "epoch_fraction (scheduler.step(epoch + i / steps_per_epoch) after every optimizer step), "
+        "epoch_arg (scheduler.step(epoch + 1) once per epoch)",
+    )
     sub.add_argument("--optimizer", choices=("sgd", "adam", "adamw", "adagrad"), default="sgd")
     sub.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="a scheduler parameter (JSON value)"
@@ -135,7 +147,10 @@ def _config(args: argparse.Namespace):
     if args.name is None or args.steps is None:
         raise LrlabError("lrlab: give a scheduler NAME with --steps N, or --config FILE (see python -m lrlab --help)")
 
-    params = dict(parse_assignment(item) for item in args.set)
+    from lrlab.schedulers import get_spec
+
+    spec = get_spec(args.name)
+    params = dict(parse_assignment(item, spec) for item in args.set)
     if "base_lr" in params:
         raise LrlabError("Invalid --set base_lr: pass the base lr as --base-lr", field="base_lr")
     # scheduler parameters and run options kept apart: `--set steps=3` is an unknown parameter,
@@ -229,6 +244,24 @@ def _curve(args: argparse.Namespace) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always", LibraryWarning)
+        status, out = _run(argv)
+    for message in dict.fromkeys(str(w.message) for w in said if issubclass(w.category, LibraryWarning)):
+        print(f"warning: {message}".replace("\n", " "), file=sys.stderr)
+    for w in said:  # anything else keeps Python's own handling
+        if not issubclass(w.category, LibraryWarning):
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    if status:
+        return status
+    try:
+        print(out)
+    except BrokenPipeError:  # `python -m lrlab curve … | head`: the reader left, nothing to report
+        sys.stdout = None
+    return 0
+
+
+def _run(argv: Sequence[str] | None) -> tuple[int, str]:
     try:
         args = _parser().parse_args(argv)
         if args.command == "list":
@@ -245,12 +278,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             out = _curve(args)
     except LrlabError as exc:
         print(f"error: {exc}".replace("\n", " "), file=sys.stderr)
-        return 2
-    try:
-        print(out)
-    except BrokenPipeError:  # `python -m lrlab curve … | head`: the reader left, nothing to report
-        sys.stdout = None
-    return 0
+        return 2, ""
+    return 0, out
 
 
 if __name__ == "__main__":  # pragma: no cover

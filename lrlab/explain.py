@@ -1213,10 +1213,10 @@ def _better_text(mode: str, threshold_mode: str, best: float, theta: float) -> t
     return rf"\text{{best}} + \theta = {num(best, 6)} + {num(theta)}", best + theta
 
 
-def _explain_metric(curve: Curve, t: int, lr: float, notes: list[str]) -> Explanation:
+def _explain_metric(curve: Curve, t: int, lr: float, notes: list[str], start: float | None = None) -> Explanation:
     events, p = curve.events, curve.params
     greedy = curve.spec.name == "get_greedy_schedule"
-    lr0 = float(curve.config.base_lr)
+    lr0 = float(curve.config.base_lr) if start is None else start  # start: the lr a warm-up left
     steps = events["step"].to_numpy() if events is not None else np.array([], dtype=np.int64)
     if steps.size >= 2:
         every = int(steps[1] - steps[0])
@@ -1231,7 +1231,11 @@ def _explain_metric(curve: Curve, t: int, lr: float, notes: list[str]) -> Explan
     if not here:
         before = float(events["lr_after"].iloc[row - 1]) if row > 0 else lr0
         sentence = (
-            "No metric has been seen yet: the lr is the optimizer's initial lr."
+            (
+                "No metric has been seen yet: the lr is the optimizer's initial lr."
+                if start is None
+                else "The plateau has seen no metric yet: the lr is the one the warm-up left."
+            )
             if row == 0
             else "scheduler.step(metric) was not called before this optimizer step: the lr stays as the last evaluation left it."
         )
@@ -1295,6 +1299,64 @@ def _context(curve: Curve) -> RunContext:
     )
 
 
+def _explain_warmup_then_plateau(curve: Curve, t: int, lr: float, notes: list[str]) -> Explanation:
+    """The hand-written switch: the warm-up child's own formula up to warmup_steps, then the plateau's
+    decisions from the lr the warm-up left."""
+    from lrlab.compose import child_context, children
+
+    k = int(curve.params["warmup_steps"])
+    lrs = curve.frame["lr"].to_numpy()
+    if t > k:
+        return _explain_metric(curve, t, lr, notes, start=float(lrs[k]))
+    ((spec, params),) = children(curve.params, "warmup")
+    ctx = child_context(spec, params, _context(curve))
+    lr0 = ctx.group_lrs[0]
+    part = EXPLAINERS[spec.name](Step(k=t, lr0=lr0, params=params, ctx=ctx, prev=float(lrs[t - 1]) if t else lr0))
+    notes.append(
+        f"warmup.step() ({spec.name}) runs after each of the first {k} optimizer steps; from then on "
+        "ReduceLROnPlateau takes over with scheduler.step(metric)."
+    )
+    latex = tidy(r"\begin{gathered} " + _given(part.given) + r" \\ " + r" \\ ".join(part.lines) + r" \end{gathered}")
+    return Explanation(
+        step=t,
+        scheduler_step=t,
+        lr=lr,
+        value=part.value,
+        latex=latex,
+        sentence=f"Warm-up ({spec.name}, step {t} of {k}): {part.sentence}",
+        event=part.event,
+        recursive_latex=tidy(part.recursive) if part.recursive else None,
+        recursive_value=part.recursive_value,
+        notes=(*notes, *part.notes),
+    )
+
+
+def _explain_fractional(curve: Curve, t: int, lr: float, notes: list[str]) -> Explanation:
+    """A curve stepped as ``scheduler.step(epoch + i / steps_per_epoch)``: the scheduler's time is a
+    fractional epoch, and the formula is the library's closed form for that call, at that epoch."""
+    from lrlab.simulate import scheduler_time
+
+    spe = curve.config.steps_per_epoch
+    epoch = float(scheduler_time(curve.config)[t])
+    e, i = divmod(max(t - 1, 0), spe)
+    call = "construction (epoch 0)" if t == 0 else f"scheduler.step({e} + {i}/{spe}) after optimizer step {t - 1}"
+    value = None
+    if curve.closed is not None and math.isfinite(float(curve.closed["lr"].iloc[t])):
+        value = float(curve.closed["lr"].iloc[t])
+    sentence = (
+        f"Stepped with fractional epochs: the last call was {call}, so the scheduler is at epoch {epoch:.6g} "
+        f"and the lr is its formula at that epoch: {lr:.6g}."
+    )
+    if not math.isfinite(lr):
+        sentence = f"The library refused to step here ({curve.spec.name} stops at step {curve.stopped_at})."
+    notes.append(
+        "As in torch's docs, the call after batch i passes epoch + i / steps_per_epoch: the schedule runs one batch "
+        "behind step / steps_per_epoch."
+    )
+    latex = rf"\eta = S(e),\quad e = {epoch:.6g}"
+    return Explanation(t, t, lr, value, latex, sentence, "fractional epoch", notes=tuple(notes))
+
+
 def explain(curve: Curve, t: int) -> Explanation:
     """Explain optimizer step ``t`` of ``curve`` (param group 0): see :class:`Explanation`."""
     frame = curve.frame
@@ -1311,9 +1373,13 @@ def explain(curve: Curve, t: int) -> Explanation:
         notes.append(
             f"Param group 0 of {len(curve.lr_columns)} is explained; the others follow the same rule from their own initial lr."
         )
+    if spec.name == "WarmupThenPlateau":
+        return _explain_warmup_then_plateau(curve, t, lr, notes)
     if spec.needs_metric:
         return _explain_metric(curve, t, lr, notes)
-    every = config.steps_per_epoch if config.interval == "epoch" else 1
+    if config.interval == "epoch_fraction":
+        return _explain_fractional(curve, t, lr, notes)
+    every = config.steps_per_epoch if config.interval in ("epoch", "epoch_arg") else 1
     k = t // every
     if every > 1:
         notes.append(

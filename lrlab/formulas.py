@@ -11,6 +11,7 @@ Conventions: :math:`\eta_0` is the group's initial lr, :math:`t` the step index.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -213,6 +214,30 @@ def warm_restarts(t: Array, *, base_lr: float, T_0: int, T_mult: int, eta_min: f
             t_cur[active] -= t_i[active]
             t_i[active] *= T_mult
             active = t_cur >= t_i
+    return eta_min + (base_lr - eta_min) * (1 + np.cos(np.pi * t_cur / t_i)) / 2
+
+
+def warm_restarts_explicit(epoch: Array, *, base_lr: float, T_0: int, T_mult: int, eta_min: float) -> Array:
+    r"""CosineAnnealingWarmRestarts stepped as ``step(epoch)`` (an explicit, possibly fractional epoch).
+
+    torch's own formula for that call: :math:`T_{cur} = e \bmod T_0` for :math:`T_{\text{mult}} = 1`,
+    else :math:`n = \lfloor \log_{T_{\text{mult}}}(e/T_0\,(T_{\text{mult}}-1) + 1) \rfloor`,
+    :math:`T_{cur} = e - T_0 (T_{\text{mult}}^n - 1)/(T_{\text{mult}} - 1)`,
+    :math:`T_i = T_0 T_{\text{mult}}^n`. The logarithm is Python's ``math.log(x, base)``, as in torch, so
+    that a float truncation at a restart lands on the same cycle as there (e.g. T_0=1, T_mult=3 at
+    epoch 121, one cycle early).
+    """
+    e = _f(epoch)
+    if T_mult == 1:
+        t_cur = np.where(e >= T_0, np.mod(e, T_0), e)
+        t_i = np.full(e.shape, float(T_0))
+    else:
+        x = e / T_0 * (T_mult - 1) + 1
+        n = np.fromiter((int(math.log(v, T_mult)) for v in x.ravel()), dtype=np.int64, count=x.size).reshape(e.shape)
+        later = e >= T_0
+        n = np.where(later, n, 0)
+        t_cur = np.where(later, e - (T_0 * (T_mult**n - 1)) / (T_mult - 1), e)
+        t_i = (T_0 * T_mult**n).astype(np.float64)
     return eta_min + (base_lr - eta_min) * (1 + np.cos(np.pi * t_cur / t_i)) / 2
 
 

@@ -1,7 +1,8 @@
 """Plotly figures of the training lab: the LR finder's loss-vs-lr curve and a comparison's training.
 
 Data comes from :mod:`lrlab.finder` and :mod:`lrlab.training` results; the per-step traces are
-decimated like every other chart (:func:`lrlab.plots.decimate`).
+decimated like every other chart (:func:`lrlab.plots.decimate`), the applied lr is a step line like
+every lr (:data:`lrlab.plots.STEP_SHAPE`), and hover labels are :data:`lrlab.plots.HOVER_LABEL`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from lrlab.finder import EXPLAIN, FinderResult
-from lrlab.plots import LIBRARY_COLORS, decimate
+from lrlab.plots import HOVER_LABEL, LIBRARY_COLORS, STEP_SHAPE, decimate
 from lrlab.training import Run
 
 SUGGESTION_STYLE = {
@@ -76,6 +77,7 @@ def finder_figure(result: FinderResult, chosen: str | None = None) -> go.Figure:
         legend={"orientation": "h", "y": -0.2},
         margin={"t": 30, "l": 60, "r": 20, "b": 40},
         height=430,
+        hoverlabel=HOVER_LABEL,
         **layout,
     )
     return fig
@@ -106,7 +108,8 @@ def training_figure(runs: Sequence[Run], *, log_loss: bool = False) -> go.Figure
             fig.add_trace(
                 go.Scatter(
                     x=steps[keep], y=lr[keep], name=run.label, legendgroup=group, mode="lines",
-                    line={"color": color}, hovertemplate="step %{x}<br>lr %{y:.4g}<extra>%{fullData.name}</extra>",
+                    line={"color": color, "shape": STEP_SHAPE},
+                    hovertemplate="step %{x}<br>lr %{y:.4g}<extra>%{fullData.name}</extra>",
                 ),
                 row=1, col=1,
             )  # fmt: skip
@@ -147,5 +150,10 @@ def training_figure(runs: Sequence[Run], *, log_loss: bool = False) -> go.Figure
     fig.update_yaxes(tickformat=".0%", row=2, col=2)
     if log_loss:
         fig.update_yaxes(type="log", row=1, col=2)
-    fig.update_layout(height=620, margin={"t": 40, "l": 60, "r": 20, "b": 40}, legend={"orientation": "h", "y": -0.1})
+    fig.update_layout(
+        height=620,
+        margin={"t": 40, "l": 60, "r": 20, "b": 40},
+        legend={"orientation": "h", "y": -0.1},
+        hoverlabel=HOVER_LABEL,
+    )
     return fig

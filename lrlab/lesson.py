@@ -1,7 +1,9 @@
-"""The guided lesson: seven chapters from StepLR to cosine warm-up, in the course's order.
+"""The guided lesson: twelve chapters from StepLR to cosine warm-up, in the course's order.
 
 This module owns the lesson's content and logic (no Streamlit): each :class:`Chapter` has its
-motivation in two sentences, the settings a reader may move (:class:`Knob`, bounded), a question
+motivation in two sentences, the settings a reader may move (:class:`Knob`, bounded; a knob is a
+parameter of the scheduler, or a number the chapter builds one from, such as a milestone of
+MultiStepLR's list or a constant in LambdaLR's lambda), a question
 whose answer is computed from the real scheduler, stepped (:func:`answer`), and numbers that a
 reference states for the scheduler (:class:`Stated`) set next to what the library gives today
 (:func:`reference_rows`). The stated numbers are literals copied from their sources, never computed
@@ -116,6 +118,9 @@ class Chapter:
     metrics: tuple[float, ...] | None = None  # the metric of a metric-driven chapter, one per evaluation
     x_axis: str = "step"  # how the chart's x axis is labelled ("epoch" when one step is one epoch)
     hint: str = ""  # one sentence shown under the chart
+    # the scheduler's parameters from the knobs' values, where a knob is not itself a parameter
+    # (None: every knob is a parameter of the scheduler, passed as it is)
+    build: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
 
 
 def _plain(x: float) -> str:
@@ -133,8 +138,15 @@ def config(chapter: Chapter, values: Mapping[str, Any], steps: int | None = None
     """The chapter's schedule with these slider values (checked against the knobs)."""
     clean = clean_settings(chapter, values)
     return ScheduleConfig.make(
-        chapter.scheduler, {**dict(chapter.fixed), **clean}, steps=steps or chapter.steps, base_lr=chapter.base_lr
+        chapter.scheduler, scheduler_params(chapter, clean), steps=steps or chapter.steps, base_lr=chapter.base_lr
     )
+
+
+def scheduler_params(chapter: Chapter, clean: Mapping[str, Any]) -> dict[str, Any]:
+    """The scheduler's parameters for these (already checked) knob values: the chapter's fixed ones,
+    then the knobs' (through the chapter's ``build`` where a knob is not itself a parameter)."""
+    built = dict(clean) if chapter.build is None else chapter.build(clean)
+    return {**dict(chapter.fixed), **built}
 
 
 def metrics_for(chapter: Chapter, steps: int) -> tuple[float, ...] | None:
@@ -481,6 +493,147 @@ def _a_cosine_warmup(ch: Chapter, v: Mapping[str, Any]) -> Answer:
     )
 
 
+def _milestones(v: Mapping[str, Any]) -> list[int]:
+    return [int(v["milestone_1"]), int(v["milestone_2"])]
+
+
+def _build_multistep(v: Mapping[str, Any]) -> dict[str, Any]:
+    return {"milestones": _milestones(v)}
+
+
+def _q_multistep(ch: Chapter, v: Mapping[str, Any]) -> str:
+    v = clean_settings(ch, v)
+    m1, m2 = _milestones(v)
+    return (
+        f"With milestones = [{m1}, {m2}] and γ = {dict(ch.fixed)['gamma']:g}, at which steps is the learning rate "
+        f"cut, and what learning rate does the last of the {ch.steps} steps use?"
+    )
+
+
+def _a_multistep(ch: Chapter, v: Mapping[str, Any]) -> Answer:
+    v = clean_settings(ch, v)
+    m1, m2 = _milestones(v)
+    g = dict(ch.fixed)["gamma"]
+    lr = _lrs(ch, v, ch.steps)
+    cuts = [int(t) for t in np.flatnonzero(lr[1:] < lr[:-1]) + 1]
+    last = float(lr[-1])
+    where = ", ".join(f"**{t}**" for t in cuts)
+    if m1 == m2:
+        why = (
+            f"Both milestones are step {m1}: torch counts its milestones (a `Counter`), so a milestone listed twice "
+            f"cuts twice at once — × γ² = × {g**2:g} there."
+        )
+    else:
+        why = f"One cut of × γ = × {g:g} at each milestone; in between the lr holds."
+    return Answer(
+        f"At step{'s' if len(cuts) > 1 else ''} {where}; the last step ({ch.steps - 1}) uses **{_fmt(last)}** = "
+        f"{_plain(ch.base_lr)} × {g:g}² (two milestones passed). {why}",
+        (tuple(cuts), last),
+    )
+
+
+def _build_multiplicative(v: Mapping[str, Any]) -> dict[str, Any]:
+    return {"lr_lambda": f"1 if epoch <= {int(v['hold'])} else {v['factor']!r}"}
+
+
+def _q_multiplicative(ch: Chapter, v: Mapping[str, Any]) -> str:
+    v = clean_settings(ch, v)
+    return (
+        f"λ(t) is 1 for t ≤ {v['hold']} and {v['factor']:g} afterwards. At which step is the learning rate at or "
+        "below half its start for the first time?"
+    )
+
+
+def _a_multiplicative(ch: Chapter, v: Mapping[str, Any]) -> Answer:
+    v = clean_settings(ch, v)
+    k, f = v["hold"], v["factor"]
+    n = k + math.ceil(math.log(0.5) / math.log(f)) + 2  # enough steps to see it happen
+    lr = _lrs(ch, v, n + 1)
+    t = int(np.flatnonzero(lr <= 0.5 * lr[0])[0])
+    return Answer(
+        f"At step **{t}** (lr {_fmt(lr[t], 4)}; at step {t - 1} it is still {_fmt(lr[t - 1], 4)}). "
+        f"MultiplicativeLR multiplies the *current* lr by λ(t) at every step from t = 1 on (λ(0) is never applied), "
+        f"so the lr is {_plain(ch.base_lr)} until step {k} and {_plain(ch.base_lr)} · {f:g}^(t − {k}) after it: "
+        f"half when t − {k} ≥ ln ½ / ln {f:g} = {math.log(0.5) / math.log(f):.2f}.",
+        t,
+    )
+
+
+def _build_lambda(v: Mapping[str, Any]) -> dict[str, Any]:
+    w = int(v["warmup"])
+    return {"lr_lambda": f"(epoch + 1) / {w} if epoch < {w} else sqrt({w} / (epoch + 1))"}
+
+
+def _q_lambda(ch: Chapter, v: Mapping[str, Any]) -> str:
+    v = clean_settings(ch, v)
+    return (
+        f"With W = {v['warmup']} warm-up steps, at which step does the learning rate peak, and at which step has "
+        "it fallen to half the peak?"
+    )
+
+
+def _a_lambda(ch: Chapter, v: Mapping[str, Any]) -> Answer:
+    v = clean_settings(ch, v)
+    w = v["warmup"]
+    lr = _lrs(ch, v, ch.steps)
+    peak = int(np.argmax(lr))
+    half = int(peak + np.flatnonzero(lr[peak:] <= lr[peak] / 2)[0])
+    return Answer(
+        f"The peak, {_fmt(lr[peak])}, is at step **{peak}** = W − 1, where λ = (t + 1) / W reaches 1; half of it, "
+        f"{_fmt(lr[half])}, at step **{half}**: √(W / (t + 1)) = ½ when t + 1 = 4W = {4 * w}. LambdaLR sets "
+        "lr = initial lr × λ(t) at every step, so any shape you can write as a function of t is a schedule.",
+        (peak, half),
+    )
+
+
+def _q_cyclic(ch: Chapter, v: Mapping[str, Any]) -> str:
+    v = clean_settings(ch, v)
+    return (
+        f"With step_size_up = {v['step_size_up']} (step_size_down is the same by default) and max_lr = "
+        f"{v['max_lr']:g}, at which steps does the learning rate reach max_lr within the {ch.steps} steps shown, "
+        "and what is the momentum there?"
+    )
+
+
+def _a_cyclic(ch: Chapter, v: Mapping[str, Any]) -> Answer:
+    v = clean_settings(ch, v)
+    frame = curve(ch, v).frame
+    lr, momentum = frame["lr"].to_numpy(), frame["momentum"].to_numpy()
+    tops = [int(t) for t in np.flatnonzero(np.isclose(lr, v["max_lr"], rtol=1e-12, atol=0))]
+    u = v["step_size_up"]
+    shown = ", ".join(map(str, tops))
+    return Answer(
+        f"At steps **{shown}**: a cycle is step_size_up + step_size_down = {2 * u} steps, and max_lr comes half-way "
+        f"through each (triangular policy). The momentum there is **{_fmt(momentum[tops[0]])}**: with "
+        "cycle_momentum on, CyclicLR moves the momentum against the lr, down to base_momentum at the top.",
+        (tuple(tops), float(momentum[tops[0]])),
+    )
+
+
+def _q_one_cycle(ch: Chapter, v: Mapping[str, Any]) -> str:
+    v = clean_settings(ch, v)
+    return (
+        f"With pct_start = {v['pct_start']:g} and div_factor = {v['div_factor']:g} (max_lr = "
+        f"{dict(ch.fixed)['max_lr']:g}, total_steps = {dict(ch.fixed)['total_steps']}), what learning rate does "
+        "the first step use, and at which step is the peak reached?"
+    )
+
+
+def _a_one_cycle(ch: Chapter, v: Mapping[str, Any]) -> Answer:
+    v = clean_settings(ch, v)
+    fixed = dict(ch.fixed)
+    lr = _lrs(ch, v, ch.steps)
+    peak = int(np.argmax(lr))
+    M, N, p, d = fixed["max_lr"], fixed["total_steps"], v["pct_start"], v["div_factor"]
+    return Answer(
+        f"The first step uses **{_fmt(lr[0])}** = max_lr / div_factor = {M:g} / {d:g} (OneCycleLR ignores the "
+        f"optimizer's lr). The peak, {_fmt(lr[peak])}, is at step **{peak}**: the warm-up ends at "
+        f"pct_start · total_steps − 1 = {p:g} · {N} − 1 = {p * N - 1:g}. From there a cosine takes the lr down to "
+        f"max_lr / div_factor / final_div_factor = {lr[-1]:.3g} at the last step, {N - 1}.",
+        (float(lr[0]), peak),
+    )
+
+
 # ---- the chapters -------------------------------------------------------------------------------------
 
 CHAPTERS: tuple[Chapter, ...] = (
@@ -516,6 +669,38 @@ CHAPTERS: tuple[Chapter, ...] = (
         hint="Each level lasts step_size steps; the dashed closed form lies exactly on the library's curve.",
     ),
     Chapter(
+        slug="multistep",
+        title="Multi-step decay",
+        scheduler="MultiStepLR",
+        motivation=(
+            "Step decay at a fixed rhythm rarely matches a real run, so papers name the epochs instead: ResNet "
+            "divides the learning rate by 10 at epochs 30 and 60, when the loss has stopped falling.",
+            "MultiStepLR multiplies the learning rate by γ at each milestone you list and holds it constant in "
+            "between — and it counts the milestones, so one listed twice cuts twice.",
+        ),
+        knobs=(
+            Knob("milestone_1", "first milestone (step)", 5, 50, 1, 30, "The step of the first cut."),
+            Knob("milestone_2", "second milestone (step)", 50, 95, 1, 60, "The step of the second cut."),
+        ),
+        steps=100,
+        base_lr=0.1,
+        question=_q_multistep,
+        answer=_a_multistep,
+        stated=Stated(
+            caption="MultiStepLR(optimizer, milestones=[5, 15], gamma=0.4) with lr 20",
+            source="the reference article's MultiStepLR example (× 0.4 at steps 5 and 15)",
+            scheduler="MultiStepLR",
+            params=(("gamma", 0.4), ("milestones", (5, 15))),
+            base_lr=20.0,
+            steps=tuple(range(20)),
+            values=(20.0,) * 5 + (8.0,) * 10 + (3.2,) * 5,
+            tolerance=1e-9,
+        ),
+        fixed=(("gamma", 0.1),),
+        hint="Set both milestones to 50: the lr drops by γ² at once, because torch counts repeated milestones.",
+        build=_build_multistep,
+    ),
+    Chapter(
         slug="exponential",
         title="Exponential decay",
         scheduler="ExponentialLR",
@@ -541,6 +726,67 @@ CHAPTERS: tuple[Chapter, ...] = (
             tolerance=1e-9,
         ),
         hint="Switch the chart's y axis to log scale in the Playground: an exponential decay is a straight line there.",
+    ),
+    Chapter(
+        slug="multiplicative",
+        title="Multiplicative decay",
+        scheduler="MultiplicativeLR",
+        motivation=(
+            "MultiplicativeLR is the recursive form of a schedule: at every step it multiplies the current "
+            "learning rate by a factor λ(t) that you write, so the decay can change its pace as training goes on.",
+            "A constant λ gives exponential decay; here the lr is held for the first steps and then multiplied "
+            "by a constant factor at every step — and λ(0) is never applied.",
+        ),
+        knobs=(
+            Knob("hold", "steps held at the start (λ = 1)", 0, 50, 1, 20, "λ(t) = 1 for t ≤ this step."),
+            Knob("factor", "factor λ afterwards", 0.8, 0.99, 0.01, 0.95, "The lr is multiplied by it at each step."),
+        ),
+        steps=150,
+        base_lr=0.1,
+        question=_q_multiplicative,
+        answer=_a_multiplicative,
+        stated=Stated(
+            caption="MultiplicativeLR(optimizer, lr_lambda=lambda epoch: 0.8) with lr 100",
+            source="the reference article's MultiplicativeLR example (× 0.8 at every step)",
+            scheduler="MultiplicativeLR",
+            params=(("lr_lambda", "0.8"),),
+            base_lr=100.0,
+            steps=(0, 1, 2, 3),
+            values=(100.0, 80.0, 64.0, 51.2),
+            tolerance=1e-9,
+        ),
+        hint="The lambda is an expression in epoch (the scheduler's step index), shown in the code line below.",
+        build=_build_multiplicative,
+    ),
+    Chapter(
+        slug="lambda",
+        title="Any schedule: LambdaLR",
+        scheduler="LambdaLR",
+        motivation=(
+            "LambdaLR sets the learning rate to the initial one times λ(t), a function of the step that you write, "
+            "so any shape is a schedule — transformers builds its warm-up schedules exactly this way.",
+            "This chapter's λ is the Transformer's (Vaswani et al., 2017): a linear warm-up over W steps, then a "
+            "decay with the inverse square root of the step.",
+        ),
+        knobs=(
+            Knob("warmup", "W (warm-up steps)", 2, 50, 1, 10, "λ(t) = (t + 1) / W for t < W, then √(W / (t + 1))."),
+        ),
+        steps=200,
+        base_lr=0.1,
+        question=_q_lambda,
+        answer=_a_lambda,
+        stated=Stated(
+            caption="LambdaLR(optimizer, lr_lambda=lambda epoch: 0.95 ** epoch) with lr 100",
+            source="the reference article's LambdaLR example",
+            scheduler="LambdaLR",
+            params=(("lr_lambda", "0.95 ** epoch"),),
+            base_lr=100.0,
+            steps=(0, 1, 2),
+            values=(100.0, 95.0, 90.25),
+            tolerance=1e-9,
+        ),
+        hint="λ(t) multiplies the initial lr (not the current one, as in MultiplicativeLR); see it in the code below.",
+        build=_build_lambda,
     ),
     Chapter(
         slug="cosine-annealing",
@@ -602,6 +848,70 @@ CHAPTERS: tuple[Chapter, ...] = (
             tolerance=1e-4,
         ),
         hint="Every jump back up is a restart; with T_mult = 1 all cycles are equally long.",
+    ),
+    Chapter(
+        slug="cyclic",
+        title="Cyclical learning rates",
+        scheduler="CyclicLR",
+        motivation=(
+            "Smith (2017) let the learning rate bounce between a lower bound base_lr and an upper bound max_lr "
+            "instead of only decaying it: the high phases help the weights leave saddle points and sharp minima.",
+            "CyclicLR's triangular policy climbs linearly for step_size_up steps and falls for step_size_down, and "
+            "with cycle_momentum on it moves the momentum the opposite way.",
+        ),
+        knobs=(
+            Knob("max_lr", "max_lr (the upper bound)", 0.2, 1.0, 0.05, 0.5, "The top of every cycle."),
+            Knob("step_size_up", "step_size_up (steps up)", 5, 50, 1, 20, "Steps from base_lr to max_lr."),
+        ),
+        steps=200,
+        base_lr=0.1,
+        question=_q_cyclic,
+        answer=_a_cyclic,
+        stated=Stated(
+            caption="CyclicLR(optimizer, base_lr=1, max_lr=3, step_size_up=2, mode='triangular2')",
+            source="worked by hand from Smith's triangular2 policy: up and down in 2 steps each, the amplitude "
+            "halved after every cycle",
+            scheduler="CyclicLR",
+            params=(("max_lr", 3.0), ("mode", "triangular2"), ("step_size_up", 2)),
+            base_lr=1.0,
+            steps=tuple(range(11)),
+            values=(1.0, 2.0, 3.0, 2.0, 1.0, 1.5, 2.0, 1.5, 1.0, 1.25, 1.5),
+            tolerance=1e-9,
+        ),
+        hint="Green (below): the momentum, which CyclicLR lowers while the lr rises (cycle_momentum=True).",
+    ),
+    Chapter(
+        slug="one-cycle",
+        title="The 1cycle policy",
+        scheduler="OneCycleLR",
+        motivation=(
+            "Smith's 1cycle policy runs a single cycle over the whole training: the learning rate warms up from "
+            "max_lr / div_factor to max_lr, then anneals far below where it started, which often trains in fewer "
+            "epochs (fastai's fit_one_cycle).",
+            "OneCycleLR ignores the optimizer's lr, needs the run's length up front (total_steps), and refuses to "
+            "step past it.",
+        ),
+        knobs=(
+            Knob("pct_start", "pct_start (warm-up share)", 0.1, 0.5, 0.05, 0.3, "Share of the run that warms up."),
+            Knob("div_factor", "div_factor (max_lr / first lr)", 5, 100, 5, 25, "The first lr is max_lr / div_factor."),
+        ),
+        steps=100,
+        base_lr=0.1,
+        question=_q_one_cycle,
+        answer=_a_one_cycle,
+        stated=Stated(
+            caption="OneCycleLR(optimizer, max_lr=1, total_steps=10)",
+            source="worked by hand from torch's documented OneCycleLR: from 1 / 25 up to 1 at step 0.3 · 10 − 1 = 2 "
+            "(half-way, step 1, at the cosine's middle, 0.52), down to 0.04 / 10⁴ at step 9",
+            scheduler="OneCycleLR",
+            params=(("max_lr", 1.0), ("total_steps", 10)),
+            base_lr=0.1,
+            steps=(0, 1, 2, 9),
+            values=(0.04, 0.52, 1.0, 4e-6),
+            tolerance=1e-9,
+        ),
+        fixed=(("max_lr", 0.1), ("total_steps", 100)),
+        hint="Green (below): the momentum, cycled from 0.95 down to 0.85 at the peak and back (cycle_momentum=True).",
     ),
     Chapter(
         slug="plateau",

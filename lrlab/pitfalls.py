@@ -36,7 +36,7 @@ import plotly.graph_objects as go
 import torch
 from torch.optim import lr_scheduler
 
-from lrlab.plots import decimate
+from lrlab.plots import HOVER_LABEL, STEP_SHAPE, decimate
 from lrlab.simulate import curve
 from lrlab.specs import LrlabError, invalid
 
@@ -1225,6 +1225,47 @@ INTENDED_COLORS = ("#2ca02c", "#17becf")
 CONTEXT_COLOR = "#7f7f7f"
 SHORT_TRACE = 80  # traces up to this many points show their points
 MAX_MARKERS = 20
+LABEL_CHAR_PX = 6.2  # width of one character of a marker label (font size 11), in pixels
+LABEL_PLOT_PX = 450  # the narrowest plot the labels are laid out for (a phone's chart is ~350-450 px wide)
+
+
+def marker_labels(markers: tuple[Marker, ...] | list[Marker], x_lo: float, x_hi: float) -> list[dict]:
+    """Plotly annotations naming each marker line, laid out so that no two overlap and none leaves the plot.
+
+    Each label sits centred on its line, or ends at it (starts at it) near the right (left) edge. A label
+    that would overlap one already placed goes a row lower: row 0 is above the plot, later rows hang just
+    inside its top on a white background.
+    """
+    per_px = ((x_hi - x_lo) or 1.0) / LABEL_PLOT_PX
+    ends: list[float] = []  # per row, the right end (in x units) of its last label
+    out = []
+    for m in sorted(markers, key=lambda m: m.x):
+        width = (len(m.label) * LABEL_CHAR_PX + 8) * per_px
+        if m.x + width / 2 > x_hi:
+            anchor, left = "right", m.x - width
+        elif m.x - width / 2 < x_lo:
+            anchor, left = "left", m.x
+        else:
+            anchor, left = "center", m.x - width / 2
+        row = next((r for r, end in enumerate(ends) if left >= end), len(ends))
+        if row == len(ends):
+            ends.append(0.0)
+        ends[row] = left + width
+        label = {
+            "x": m.x,
+            "y": 1,
+            "xref": "x",
+            "yref": "paper",
+            "text": m.label,
+            "showarrow": False,
+            "xanchor": anchor,
+            "yanchor": "bottom" if row == 0 else "top",
+            "font": {"size": 11},
+        }
+        if row:
+            label |= {"yshift": -2 - 16 * (row - 1), "bgcolor": "rgba(255,255,255,0.85)"}
+        out.append(label)
+    return out
 
 
 def figure(demo: Demo, *, height: int = 440) -> go.Figure:
@@ -1253,7 +1294,7 @@ def figure(demo: Demo, *, height: int = 440) -> go.Figure:
                 y=t.y[keep],
                 name=t.name,
                 mode="lines+markers" if short else "lines",
-                line={**line, "shape": "hv"},
+                line={**line, "shape": STEP_SHAPE},
                 marker={"size": 7 if t.role == "wrong" else 9},
                 opacity=opacity,
                 hovertemplate=f"{demo.x_title} %{{x}}<br>{demo.y_title} %{{y:.6g}}<extra>%{{fullData.name}}</extra>",
@@ -1274,19 +1315,7 @@ def figure(demo: Demo, *, height: int = 440) -> go.Figure:
             }
             for m in markers
         ],
-        annotations=[
-            {
-                "x": m.x,
-                "y": 1,
-                "xref": "x",
-                "yref": "paper",
-                "text": m.label,
-                "showarrow": False,
-                "yanchor": "bottom",
-                "font": {"size": 11},
-            }
-            for m in markers
-        ],
+        annotations=marker_labels(markers, *_x_range(demo)),
     )
     fig.update_xaxes(title_text=demo.x_title)
     fig.update_yaxes(title_text=demo.y_title, exponentformat="e", zeroline=True, zerolinecolor="#bbbbbb")
@@ -1295,5 +1324,12 @@ def figure(demo: Demo, *, height: int = 440) -> go.Figure:
         margin={"l": 10, "r": 10, "t": 60, "b": 10},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.08, "x": 0},
         hovermode="x unified",
+        hoverlabel=HOVER_LABEL,
     )
     return fig
+
+
+def _x_range(demo: Demo) -> tuple[float, float]:
+    xs = [float(v) for t in demo.traces if len(t.x) for v in (np.min(t.x), np.max(t.x))]
+    xs += [float(m.x) for m in demo.markers]
+    return (min(xs), max(xs)) if xs else (0.0, 1.0)

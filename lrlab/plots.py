@@ -4,6 +4,11 @@ Charts never carry more points than a screen can show: long curves are decimated
 tsdownsample's MinMax, which keeps the minimum and the maximum of every x bucket (plain striding
 would alias a fast cyclic schedule into a false pattern; MinMaxLTTB, tried first, dropped the
 extremes of 2 of 2000 buckets of a period-10 CyclicLR over 1M steps). Every point drawn is an exact value of the curve.
+
+Row t's lr is what the whole of optimizer step t uses, so an lr is drawn as a step line
+(``line.shape = "hv"``: flat through the step, vertical at the change), on every chart the same way;
+a curve that changes at few steps (StepLR, a per-epoch schedule) keeps every change point when decimated,
+so its steps are drawn exactly. Hover labels are dark text on white (:data:`HOVER_LABEL`) on every figure.
 """
 
 from __future__ import annotations
@@ -22,11 +27,18 @@ MAX_POINTS = 2000
 LIBRARY_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
 CLOSED_COLOR = "#111111"
 HOVER = "step %{x}<br>epoch %{customdata:.4g}<br>lr %{y:.6g}<extra>%{fullData.name}</extra>"
+#: How an lr (or anything held for a whole step) is drawn: flat until the next step, then vertical.
+STEP_SHAPE = "hv"
+#: Hover labels of every figure: near-black on white with a dark border (contrast ≈ 19:1); Streamlit's
+#: chart theme otherwise draws them in its faded grey.
+HOVER_LABEL = {"bgcolor": "#ffffff", "bordercolor": "#333333", "font": {"color": "#111111", "size": 13}}
 
 
 def decimate(x: np.ndarray, y: np.ndarray, n_out: int = MAX_POINTS) -> np.ndarray:
-    """Indices of at most ``n_out + 2`` points of (x, y): the min and the max of each of ``n_out / 2``
-    equal-width x buckets (so the envelope is exact at any zoom-out), plus the first and last points.
+    """Indices of the points of (x, y) to draw: all of them up to ``n_out``; beyond, the min and the
+    max of each of ``n_out / 2`` equal-width x buckets (so the envelope is exact at any zoom-out), plus
+    the first and last points, plus every point where y changes when there are at most ``n_out`` such
+    points (so a step line through the kept points equals the curve at every step).
 
     Non-finite values (a curve that stopped) are dropped first; x must be increasing.
     """
@@ -38,7 +50,12 @@ def decimate(x: np.ndarray, y: np.ndarray, n_out: int = MAX_POINTS) -> np.ndarra
     )
     kept = idx[np.asarray(picked, dtype=np.int64)]
     # the chart spans the whole run: the first and last points are always drawn
-    return np.unique(np.concatenate([[idx[0]], kept, [idx[-1]]]))
+    parts = [[idx[0]], kept, [idx[-1]]]
+    finite = y[idx]
+    changes = idx[1:][finite[1:] != finite[:-1]]
+    if changes.size <= n_out:  # step-shaped (StepLR, per-epoch stepping): keep where each step starts
+        parts.append(changes)
+    return np.unique(np.concatenate(parts))
 
 
 def _trace(x: np.ndarray, y: np.ndarray, epoch: np.ndarray, **kwargs) -> go.Scatter:
@@ -47,6 +64,7 @@ def _trace(x: np.ndarray, y: np.ndarray, epoch: np.ndarray, **kwargs) -> go.Scat
     if np.issubdtype(xs.dtype, np.integer) and xs.size and xs.max() < 2**31:
         xs = xs.astype(np.int32)  # steps: 4 bytes each on the wire
     # y stays float64 (hover shows exact values); epoch is for display only
+    kwargs["line"] = {**kwargs.get("line", {}), "shape": STEP_SHAPE}  # the value holds for the whole step
     return go.Scatter(
         x=xs, y=y[keep], customdata=epoch[keep].astype(np.float32), mode="lines", hovertemplate=HOVER, **kwargs
     )
@@ -197,6 +215,7 @@ def lr_figure(
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
         hovermode="x unified",
+        hoverlabel=HOVER_LABEL,
         uirevision=curve.spec.name,  # keep the user's zoom while sliders move
     )
     return fig
@@ -228,6 +247,7 @@ def compare_figure(
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
         hovermode="x unified",
+        hoverlabel=HOVER_LABEL,
         uirevision="compare",
     )
     return fig
@@ -247,6 +267,12 @@ def difference_figure(
     label = f"{name_a} − {name_b}" if mode == "minus" else f"{name_a} ÷ {name_b}"
     fig = go.Figure(_trace(x, y, x.astype(np.float64), name=label, line={"color": "#444", "width": 2}))
     fig.add_hline(y=0.0 if mode == "minus" else 1.0, line={"color": "#999", "dash": "dot"})
-    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 30, "b": 10}, title=label, showlegend=False)
+    fig.update_layout(
+        height=height,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        title=label,
+        showlegend=False,
+        hoverlabel=HOVER_LABEL,
+    )
     fig.update_xaxes(title_text="optimizer step")
     return fig

@@ -3,6 +3,11 @@
 The library object is the truth: the lr of every row is read from ``optimizer.param_groups`` after
 ``t`` calls of ``scheduler.step()``. The spec's closed form is computed beside it, and the two are
 compared so that the UI can say where they differ.
+
+What the library says reaches the package user as a Python warning with the library's own text:
+:class:`~lrlab.specs.LibraryRefusal` where it refused a step (the rows from there on are NaN),
+:class:`~lrlab.specs.LibraryWarning` where it warned. lrlab's own remarks (a negative lr, no closed
+form, unused metric values) stay in :attr:`Curve.notes`.
 """
 
 from __future__ import annotations
@@ -20,7 +25,10 @@ import torch
 from lrlab.metrics import synthetic_loss
 from lrlab.schedulers import get_spec
 from lrlab.specs import (
+    INTERVALS,
     MAX_STEPS,
+    LibraryRefusal,
+    LibraryWarning,
     LrlabError,
     RunContext,
     ScheduleConfig,
@@ -50,6 +58,8 @@ class Curve:
     lr_columns: tuple[str, ...] = field(default=("lr",))
     events: pd.DataFrame | None = None  # metric-driven schedulers: one row per evaluation, explained
     source: str = "library"  # "library": the stepped object; "closed form": the fast path (lrlab.simulate.fast)
+    refusal: str | None = None  # the library's error where it refused, "ValueError: …" (emitted as LibraryRefusal)
+    library_warnings: tuple[str, ...] = ()  # what the library warned (emitted as LibraryWarning)
 
     @property
     def momentum_column(self) -> str | None:
@@ -68,11 +78,68 @@ def _context(config: ScheduleConfig) -> RunContext:
     )
 
 
+#: Schedulers whose ``step()`` can't take an explicit epoch (torch 2.13, lr_scheduler.py / swa_utils.py).
+EPOCH_REFUSED = {
+    "SWALR": "SWALR ignores the epoch: its lr follows its own count of step() calls (_step_count)",
+    "SequentialLR": "SequentialLR.step() takes no epoch argument (TypeError)",
+    "ChainedScheduler": "ChainedScheduler.step() takes no epoch argument (TypeError)",
+}
+#: Where the explicit-epoch closed form differs from the one of ``step()`` (torch's own formula for step(epoch)).
+EPOCH_CLOSED_FORMS = {"CosineAnnealingWarmRestarts": "warm_restarts_explicit"}
+#: Recursive schedulers without a closed form for fractional epochs (each call multiplies by λ(epoch)).
+NO_FRACTIONAL_CLOSED_FORM = frozenset({"MultiplicativeLR"})
+
+
+def stepping_call(interval: str) -> str:
+    """How the training loop calls the scheduler under ``interval``, as code."""
+    return {
+        "step": "scheduler.step()",
+        "epoch": "scheduler.step()",
+        "epoch_fraction": "scheduler.step(epoch + i / steps_per_epoch)",
+        "epoch_arg": "scheduler.step(epoch + 1)",
+    }[interval]
+
+
+def check_interval(spec: SchedulerSpec, interval: str) -> None:
+    """Refuse, naming the field, a stepping pattern the library refuses or ignores for this scheduler."""
+    if interval in ("step", "epoch"):
+        return
+    why = None
+    if spec.needs_metric:
+        why = (
+            f"{spec.name} is stepped with the metric, scheduler.step(metric), after each evaluation "
+            "(an epoch passed to it only sets last_epoch)"
+        )
+    elif spec.name in EPOCH_REFUSED:
+        why = EPOCH_REFUSED[spec.name]
+    elif spec.library == "transformers" and interval == "epoch_fraction":
+        why = "transformers' schedules are functions of the integer optimizer step count, not of fractional epochs"
+    if why is not None:
+        raise invalid(
+            "interval",
+            interval,
+            f"{spec.name} can't be stepped as {stepping_call(interval)}: {why}; use 'step' or 'epoch'",
+        )
+
+
+def intervals_for(spec: SchedulerSpec) -> tuple[str, ...]:
+    """The stepping patterns (:data:`~lrlab.specs.INTERVALS`) this scheduler can be driven with."""
+    allowed = []
+    for interval in INTERVALS:
+        try:
+            check_interval(spec, interval)
+        except LrlabError:
+            continue
+        allowed.append(interval)
+    return tuple(allowed)
+
+
 def resolve(config: ScheduleConfig) -> tuple[SchedulerSpec, dict[str, Any], RunContext]:
     """Validate a config: its spec, its complete params, and its run context (or :class:`LrlabError`)."""
     validate_run(config.steps, config.base_lr, config.steps_per_epoch, config.group_lrs)
     validate_optimizer(config)
     spec = get_spec(config.scheduler)
+    check_interval(spec, config.interval)
     params = dict(config.params_dict)
     if spec.base_lr_param and spec.base_lr_param in params:
         # CyclicLR's own base_lr *is* the curve's base lr; accept it under either name
@@ -103,12 +170,38 @@ def _library_error(spec: SchedulerSpec, exc: BaseException, params: dict[str, An
 def simulate(config: ScheduleConfig, *, metrics: Any = None, eval_every: int = 1, progress: Any = None) -> Curve:
     """Step the real scheduler through ``config.steps`` rows and return the :class:`Curve`.
 
+    ``config.interval`` says how it is stepped after each optimizer step ``t`` (batch ``i`` of epoch
+    ``e``): ``step`` — ``scheduler.step()``; ``epoch`` — ``scheduler.step()`` after the epoch's last
+    batch; ``epoch_fraction`` — ``scheduler.step(e + i / steps_per_epoch)`` (torch's
+    CosineAnnealingWarmRestarts docs); ``epoch_arg`` — ``scheduler.step(e + 1)`` after the epoch's last
+    batch.
+
+    Where the library refuses a step (OneCycleLR past ``total_steps``), the rows from there on are
+    NaN, ``stopped_at`` says where, and a :class:`~lrlab.specs.LibraryRefusal` warning carries the
+    library's own message; what the library warned is re-emitted as
+    :class:`~lrlab.specs.LibraryWarning`.
+
     Metric-driven schedulers (ReduceLROnPlateau, GreedyLR) are stepped with
     ``scheduler.step(metrics[i])`` after every ``eval_every`` optimizer steps; ``metrics`` holds one
     value per evaluation and defaults to :func:`lrlab.metrics.synthetic_loss`. The curve then also
     has an ``events`` table explaining what the scheduler did at each evaluation, read from its state.
     ``progress(fraction)`` is called every 20,000 steps of a long run (it may raise to cancel).
     """
+    result = _simulate(config, metrics=metrics, eval_every=eval_every, progress=progress)
+    emit_warnings(result, stacklevel=3)
+    return result
+
+
+def emit_warnings(curve: Curve, stacklevel: int = 2) -> None:
+    """Re-emit what the library said for ``curve``: its library warnings, then its refusal."""
+    for message in curve.library_warnings:
+        warnings.warn(f"{curve.spec.qualified_name} warned: {message}", LibraryWarning, stacklevel=stacklevel)
+    if curve.refusal is not None and curve.stopped_at is not None:
+        message = refusal_message(curve.spec.name, curve.stopped_at, curve.refusal, len(curve.frame))
+        warnings.warn(message, LibraryRefusal, stacklevel=stacklevel)
+
+
+def _simulate(config: ScheduleConfig, *, metrics: Any = None, eval_every: int = 1, progress: Any = None) -> Curve:
     spec, params, ctx = resolve(config)
     steps = config.steps
     n_groups = len(ctx.group_lrs)
@@ -118,7 +211,7 @@ def simulate(config: ScheduleConfig, *, metrics: Any = None, eval_every: int = 1
     momentum = spec.cycles_momentum is not None and spec.cycles_momentum(params)
     uses_betas = config.optimizer in ("adam", "adamw")
     mom_name = "beta1" if uses_betas else "momentum"
-    every = 1 if config.interval == "step" else config.steps_per_epoch  # optimizer steps per scheduler.step()
+    interval, spe = config.interval, config.steps_per_epoch
 
     optimizer = _optimizer(config, ctx.group_lrs)
     groups = optimizer.param_groups
@@ -127,6 +220,7 @@ def simulate(config: ScheduleConfig, *, metrics: Any = None, eval_every: int = 1
     metric_col = np.full(steps, np.nan) if spec.needs_metric else None
     states: list[dict[str, Any]] = []
     stopped_at: int | None = None
+    refusal: str | None = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -134,7 +228,10 @@ def simulate(config: ScheduleConfig, *, metrics: Any = None, eval_every: int = 1
         except Exception as exc:  # the library's own validation: show its message
             raise _library_error(spec, exc, params) from None
         optimizer.step()  # one real optimizer step first, as in a training loop (no order warning)
-        step = scheduler.step
+        plateau = getattr(scheduler, "plateau", scheduler)  # WarmupThenPlateau: the metric goes to its plateau
+        warmup = getattr(scheduler, "warmup", None)
+        warmup_steps = getattr(scheduler, "warmup_steps", 0)
+        step = plateau.step
         for t in range(steps):
             if progress is not None and t % 20_000 == 0 and t:
                 progress(t / steps)
@@ -145,22 +242,31 @@ def simulate(config: ScheduleConfig, *, metrics: Any = None, eval_every: int = 1
             if t == steps - 1:
                 break
             try:
-                if not spec.needs_metric:
-                    if (t + 1) % every == 0:
-                        step()
-                elif (t + 1) % eval_every == 0:
-                    value = float(metrics[(t + 1) // eval_every - 1])
-                    metric_col[t] = value
-                    before = _state(scheduler)
-                    step(value)
-                    states.append({"step": t + 1, "metric": value, "before": before, "after": _state(scheduler)})
+                if spec.needs_metric:
+                    if warmup is not None and t < warmup_steps:
+                        warmup.step()  # the hand-written switch: the warm-up first, then the plateau
+                    elif (t + 1) % eval_every == 0:
+                        value = float(metrics[(t + 1) // eval_every - 1])
+                        metric_col[t] = value
+                        before = _state(plateau)
+                        step(value)
+                        states.append({"step": t + 1, "metric": value, "before": before, "after": _state(plateau)})
+                elif interval == "step":
+                    step()
+                elif interval == "epoch_fraction":
+                    epoch, i = divmod(t, spe)
+                    step(epoch + i / spe)
+                elif (t + 1) % spe == 0:
+                    step() if interval == "epoch" else step((t + 1) // spe)
             except Exception as exc:
                 stopped_at = t + 1
                 notes.append(
                     f"{spec.name} refused step {t + 1} ({type(exc).__name__}: {exc}); the library curve stops there."
                 )
+                refusal = f"{type(exc).__name__}: {exc}"
                 break
-    for message in dict.fromkeys(str(w.message) for w in caught):
+    library_warnings = tuple(dict.fromkeys(str(w.message) for w in caught))
+    for message in library_warnings:
         notes.append(f"{spec.library} warned: {message}")
 
     end = steps if stopped_at is None else stopped_at
@@ -213,7 +319,15 @@ def simulate(config: ScheduleConfig, *, metrics: Any = None, eval_every: int = 1
         first_diff_step=first_diff,
         lr_columns=lr_cols,
         events=explain_events(states, params, lr_cols, frame) if spec.needs_metric else None,
+        refusal=refusal,
+        library_warnings=library_warnings,
     )
+
+
+def refusal_message(name: str, step: int, reason: str, steps: int) -> str:
+    """The :class:`LibraryRefusal` text: where, the library's own error (``reason``), which rows are NaN."""
+    rows = f"row {step} is NaN" if step == steps - 1 else f"rows {step} to {steps - 1} are NaN"
+    return f"{name} refused step {step} ({reason}); the library curve stops there: {rows}"
 
 
 def _closed_frame(
@@ -226,13 +340,17 @@ def _closed_frame(
 ) -> pd.DataFrame | None:
     """The closed form at every row (step, lr per group, momentum), or None where it is undefined."""
     t = np.arange(config.steps)
-    every = 1 if config.interval == "step" else config.steps_per_epoch
-    local = t // every  # the scheduler's own step count at each optimizer step
+    local = scheduler_time(config)  # what the scheduler's last_epoch is at each optimizer step
+    closed_form = spec.closed_form
+    if config.interval in ("epoch_fraction", "epoch_arg") and spec.name in EPOCH_CLOSED_FORMS:
+        closed_form = _explicit_closed_form(spec)
+    if config.interval == "epoch_fraction" and spec.name in NO_FRACTIONAL_CLOSED_FORM:
+        return None
     data: dict[str, Any] = {"step": t}
     with np.errstate(all="ignore"):
         for g, name in enumerate(lr_cols):
             gctx = replace(ctx, group=g)
-            data[name] = np.asarray(spec.closed_form(local, ctx.group_lrs[g], params, gctx), dtype=np.float64)
+            data[name] = np.asarray(closed_form(local, ctx.group_lrs[g], params, gctx), dtype=np.float64)
         if mom_name is not None and spec.closed_momentum is not None:
             data[mom_name] = np.asarray(spec.closed_momentum(local, ctx.base_lr, params, ctx), dtype=np.float64)
     closed = pd.DataFrame(data)
@@ -241,9 +359,37 @@ def _closed_frame(
     return closed
 
 
+def scheduler_time(config: ScheduleConfig) -> np.ndarray:
+    """The scheduler's own time (its ``last_epoch``) at every optimizer step under ``config.interval``.
+
+    ``step``: t; ``epoch`` / ``epoch_arg``: the epochs done, t // steps_per_epoch; ``epoch_fraction``:
+    the value of the last ``step(epoch + i / steps_per_epoch)`` call — 0 at t = 0 (construction) and
+    at t = 1, then ``e + i / steps_per_epoch`` for optimizer step t - 1 (batch i of epoch e): as in
+    torch's docs the call after a batch passes that batch's own position, so the schedule runs one
+    batch behind t / steps_per_epoch.
+    """
+    t = np.arange(config.steps)
+    spe = config.steps_per_epoch
+    if config.interval == "step":
+        return t
+    if config.interval == "epoch_fraction":
+        e, i = np.divmod(np.maximum(t - 1, 0), spe)
+        return e + i / spe  # the same float operations as the loop's `epoch + i / steps_per_epoch`
+    return t // spe
+
+
+def _explicit_closed_form(spec: SchedulerSpec) -> Any:
+    from lrlab import formulas
+
+    fn = getattr(formulas, EPOCH_CLOSED_FORMS[spec.name])
+    return lambda t, lr0, p, ctx: fn(t, base_lr=lr0, **p)
+
+
 def has_fast_path(config: ScheduleConfig) -> bool:
     """Whether :func:`fast` can compute this config (a closed form that is defined for it)."""
     spec = get_spec(config.scheduler)
+    if config.interval == "epoch_fraction" and spec.name in NO_FRACTIONAL_CLOSED_FORM:
+        return False
     return spec.closed_form is not None and not spec.needs_metric
 
 
@@ -254,8 +400,16 @@ def fast(config: ScheduleConfig) -> Curve:
     ≤ 1e-12 for every closed-form scheduler, except the documented rounding drift of torch's
     recursive CosineAnnealingLR, which :func:`verify` measures for a given config). A 1M-step curve
     takes milliseconds instead of seconds. Where the closed form is undefined (a torch scheduler that
-    refuses to step further), the rows are NaN and ``stopped_at`` says where.
+    refuses to step further), the rows are NaN, ``stopped_at`` says where, and a
+    :class:`~lrlab.specs.LibraryRefusal` warning carries the library's own message (the refused call
+    is made on the real scheduler, fast-forwarded to it where possible).
     """
+    result = _fast(config)
+    emit_warnings(result, stacklevel=3)
+    return result
+
+
+def _fast(config: ScheduleConfig) -> Curve:
     spec, params, ctx = resolve(config)
     if not has_fast_path(config):
         raise LrlabError(f"{spec.name} has no closed form for this configuration: step the library", field="scheduler")
@@ -270,8 +424,10 @@ def fast(config: ScheduleConfig) -> Curve:
     missing = np.flatnonzero(closed[list(lr_cols)].isna().any(axis=1).to_numpy())
     stopped_at = int(missing[0]) if missing.size else None
     notes = []
+    refusal = None
     if stopped_at is not None:
         notes.append(f"{spec.name} refuses to step past step {stopped_at - 1} (the closed form ends there too).")
+        refusal = _library_refusal(config, spec, params, ctx, stopped_at)
     values = closed[list(lr_cols)].to_numpy()[: stopped_at if stopped_at is not None else None]
     if not np.all(np.isfinite(values)):
         raise LrlabError(f"{spec.name} produces a non-finite learning rate: check the parameters")
@@ -288,12 +444,42 @@ def fast(config: ScheduleConfig) -> Curve:
         stopped_at=stopped_at,
         lr_columns=lr_cols,
         source="closed form",
+        refusal=refusal,
     )
+
+
+def _library_refusal(
+    config: ScheduleConfig, spec: SchedulerSpec, params: dict[str, Any], ctx: RunContext, stopped_at: int
+) -> str:
+    """The real library's error (``"ValueError: …"``) for its refusal of the scheduler.step() after optimizer step ``stopped_at``.
+
+    The refused call is made on a fresh scheduler fast-forwarded to just before it (its ``last_epoch``
+    set), which is how torch counts for the schedulers that refuse (OneCycleLR); where that does not
+    raise, the library is stepped up to that call."""
+    t = stopped_at - 1  # the optimizer step after which the refused call is made
+    interval, spe = config.interval, config.steps_per_epoch
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            scheduler = spec.build(_optimizer(config, ctx.group_lrs), params, ctx)
+            if spec.name not in EPOCH_REFUSED and hasattr(scheduler, "last_epoch"):
+                if interval == "epoch_fraction":
+                    epoch, i = divmod(t, spe)
+                    scheduler.step(epoch + i / spe)
+                elif interval == "epoch_arg":
+                    scheduler.step((t + 1) // spe)
+                else:
+                    scheduler.last_epoch = (t + 1) // (1 if interval == "step" else spe) - 1
+                    scheduler.step()
+        except Exception as exc:
+            return f"{type(exc).__name__}: {exc}"
+    stepped = _simulate(replace(config, steps=min(config.steps, stopped_at + 1)))
+    return stepped.refusal or "the closed form is undefined from here on"
 
 
 def verify(curve: Curve, progress: Any = None) -> tuple[float, int | None]:
     """Step the real library for a fast-path curve: (max relative difference, first differing step)."""
-    library = simulate(curve.config, progress=progress)
+    library = _simulate(curve.config, progress=progress)
     cols = list(curve.lr_columns)
     return compare(library.frame[cols].to_numpy(), curve.frame[cols].to_numpy())
 
@@ -467,6 +653,21 @@ def curve(
 
     ``config`` instead of the arguments: a :class:`ScheduleConfig`, or an exported lrlab config
     (the mapping that ``lrlab.export.render(config, "json")`` writes).
+
+    ``interval`` is how ``scheduler.step()`` is called: ``"step"`` (after every optimizer step),
+    ``"epoch"`` (once per epoch), ``"epoch_fraction"`` (``scheduler.step(epoch + i / steps_per_epoch)``
+    after every optimizer step) or ``"epoch_arg"`` (``scheduler.step(epoch + 1)`` once per epoch).
+
+    Where the library refuses a step (OneCycleLR past ``total_steps``), the frame keeps its rows,
+    NaN from the refused step on, and a :class:`~lrlab.specs.LibraryRefusal` warning says so in the
+    library's own words; the library's own warnings come as :class:`~lrlab.specs.LibraryWarning`.
+
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as said:
+    ...     warnings.simplefilter("always")
+    ...     frame = curve("OneCycleLR", steps=14, total_steps=10)
+    >>> int(frame["lr"].isna().sum()), said[0].category.__name__
+    (3, 'LibraryRefusal')
     """
     if config is not None:
         if name is not None or steps is not None or params:
@@ -477,7 +678,9 @@ def curve(
             from lrlab.io import from_lrlab
 
             config = from_lrlab(config)
-        return simulate(config, metrics=metrics, eval_every=eval_every).frame
+        result = _simulate(config, metrics=metrics, eval_every=eval_every)
+        emit_warnings(result, stacklevel=3)
+        return result.frame
     if name is None:
         raise LrlabError("Invalid curve(): give a scheduler name and steps=…, or config=…", field="scheduler")
     if steps is None:
@@ -499,7 +702,9 @@ def curve(
         )
     except TypeError as exc:  # unhashable parameter values
         raise LrlabError(f"Invalid parameters: {exc}") from None
-    return simulate(config, metrics=metrics, eval_every=eval_every).frame
+    result = _simulate(config, metrics=metrics, eval_every=eval_every)
+    emit_warnings(result, stacklevel=3)
+    return result.frame
 
 
 def _from_param_groups(groups: Any, group_lrs: Any) -> tuple[float, tuple[float, ...]]:

@@ -33,6 +33,21 @@ MAX_CHILDREN = 6
 MAX_DEPTH = 16
 
 
+class LibraryWarning(UserWarning):
+    """The library (torch / transformers) warned while lrlab built or stepped its scheduler.
+
+    The message is the library's own text: the same warning your training loop would print.
+    """
+
+
+class LibraryRefusal(LibraryWarning):
+    """The library refused a ``scheduler.step()`` (it raised): the curve's rows from there on are NaN.
+
+    The message names the scheduler, the step, and the library's own error (e.g. ``ValueError: Tried
+    to step 11 times. The specified number of total steps is 10``).
+    """
+
+
 class LrlabError(ValueError):
     """The one error lrlab raises for bad input. Its message names the field and what is allowed.
 
@@ -107,6 +122,14 @@ class ParamSpec:
         if self.per_group:
             text += ", or a list of such values, one per param group"
         return text + (" (or null for the library's default)" if self.optional else "")
+
+    def parse(self, raw: str) -> Any:
+        """A text value of this parameter (a link, ``--set``): :func:`parse_value`, except that an
+        expression stays the text typed (``lr_lambda=0.8`` is the expression ``0.8``, not a number)."""
+        value = parse_value(raw)
+        if self.kind == "expr" and not isinstance(value, (str, list)):
+            return raw.strip()
+        return value
 
     def coerce(self, value: Any, steps: int) -> Any:
         """Return ``value`` converted to this parameter's type, or raise a named :class:`LrlabError`."""
@@ -318,8 +341,8 @@ def validate_optimizer(config: ScheduleConfig) -> None:
     """Check the optimizer settings of a config (momentum for SGD, betas for Adam/AdamW)."""
     if config.optimizer not in OPTIMIZERS:
         raise invalid("optimizer", config.optimizer, "must be one of " + ", ".join(map(repr, OPTIMIZERS)))
-    if config.interval not in ("step", "epoch"):
-        raise invalid("interval", config.interval, "must be 'step' or 'epoch'")
+    if config.interval not in INTERVALS:
+        raise invalid("interval", config.interval, INTERVALS_TEXT)
     if not _is_number(config.momentum) or not 0 <= config.momentum < 1:
         raise invalid("momentum", config.momentum, "must be a number in [0, 1)")
     betas = config.betas
@@ -329,7 +352,14 @@ def validate_optimizer(config: ScheduleConfig) -> None:
 
 Optimizer = Literal["sgd", "adam", "adamw", "adagrad"]
 OPTIMIZERS: tuple[str, ...] = ("sgd", "adam", "adamw", "adagrad")
-Interval = Literal["step", "epoch"]
+Interval = Literal["step", "epoch", "epoch_fraction", "epoch_arg"]
+#: How the training loop calls ``scheduler.step()``:
+#: ``step`` — ``scheduler.step()`` after every optimizer step; ``epoch`` — ``scheduler.step()`` once per
+#: epoch; ``epoch_fraction`` — ``scheduler.step(epoch + i / steps_per_epoch)`` after every optimizer
+#: step (batch ``i`` of epoch ``epoch``, torch's CosineAnnealingWarmRestarts docs);
+#: ``epoch_arg`` — ``scheduler.step(epoch + 1)`` once per epoch, the explicit number of epochs done.
+INTERVALS: tuple[str, ...] = ("step", "epoch", "epoch_fraction", "epoch_arg")
+INTERVALS_TEXT = "must be one of " + ", ".join(repr(i) for i in INTERVALS)
 RUN_FIELDS = ("base_lr", "steps", "steps_per_epoch", "optimizer", "group_lrs", "momentum", "betas", "interval")
 
 
@@ -340,8 +370,9 @@ class ScheduleConfig:
     Frozen and hashable: ``params`` is stored as a sorted tuple of ``(name, value)`` pairs with
     lists turned into tuples and mappings into :class:`FrozenMap`. :meth:`to_dict` /
     :meth:`from_dict` give its JSON form. ``interval`` says how the training loop calls
-    ``scheduler.step()``: after every optimizer step, or once per epoch (every ``steps_per_epoch``
-    optimizer steps).
+    ``scheduler.step()`` (:data:`INTERVALS`): after every optimizer step, once per epoch (every
+    ``steps_per_epoch`` optimizer steps), or with an explicit epoch: ``step(epoch + i / steps_per_epoch)``
+    after every optimizer step, ``step(epoch + 1)`` once per epoch.
     """
 
     scheduler: str
@@ -405,8 +436,8 @@ class ScheduleConfig:
         run = {k: data[k] for k in RUN_FIELDS if k in data}
         if "optimizer" in run and run["optimizer"] not in OPTIMIZERS:
             raise invalid("optimizer", run["optimizer"], "must be one of " + ", ".join(map(repr, OPTIMIZERS)))
-        if "interval" in run and run["interval"] not in ("step", "epoch"):
-            raise invalid("interval", run["interval"], "must be 'step' or 'epoch'")
+        if "interval" in run and run["interval"] not in INTERVALS:
+            raise invalid("interval", run["interval"], INTERVALS_TEXT)
         for name in ("group_lrs", "betas"):
             if name in run and not isinstance(run[name], (list, tuple)):
                 raise invalid(name, run[name], "must be a list of numbers")
@@ -482,8 +513,11 @@ def _thaw(value: Any) -> Any:
 
 
 __all__ = [
+    "INTERVALS",
     "MAX_STEPS",
     "FrozenMap",
+    "LibraryRefusal",
+    "LibraryWarning",
     "LrlabError",
     "ParamSpec",
     "RunContext",

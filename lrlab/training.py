@@ -241,6 +241,8 @@ def fit_config(config: ScheduleConfig, setup: TrainSetup, data: Dataset) -> Sche
     )
     if config.group_lrs:
         raise invalid("group_lrs", list(config.group_lrs), "the training lab trains one param group")
+    if config.interval not in ("step", "epoch"):  # explicit-epoch stepping is not wired into the lab's loop
+        raise invalid("interval", config.interval, "the training lab steps the scheduler per step or per epoch")
     resolve(fitted)  # the config's own validation, with its field names
     return fitted
 

@@ -1,19 +1,33 @@
 """Compare: overlay up to 12 schedules of any library, in the units of a real training run."""
 
+from functools import partial
+
 import streamlit as st
 
 from lrlab import SCHEDULERS, LrlabError, ScheduleConfig
 from lrlab.compare import summary_table
 from lrlab.plots import compare_figure, difference_figure
 from lrlab.presets import PRESETS
+from lrlab.specs import INTERVALS
 from lrlab.ui import entries as E
 from lrlab.ui import explain as explain_mode
-from lrlab.ui import state
+from lrlab.ui import links, state
+from lrlab.ui import values as values_table
 from lrlab.ui.cache import cached_curve
 from lrlab.ui.export_panel import chart_config, export_panel, import_panel
 from lrlab.ui.nav import ensure_router
 from lrlab.ui.presets import preset_label
-from lrlab.ui.widgets import lr_slider, number, render_params, scheduler_label, seed_params
+from lrlab.ui.style import input_row
+from lrlab.ui.text import plain
+from lrlab.ui.widgets import (
+    chosen_params,
+    interval_label,
+    lr_slider,
+    number,
+    render_params,
+    scheduler_label,
+    seed_params,
+)
 from lrlab.units import TrainingUnits
 
 ensure_router()
@@ -33,6 +47,13 @@ UNIT_LIMITS = {  # what a link may set, and the allowed values (ranges for integ
     "sizing": ("direct", "from data"),
     "x_axis": ("step", "epoch", "samples", "tokens"),
 }
+LINK = {  # the view's other settings a link carries (curves A and B and the curve edited travel as positions)
+    "log_y": links.Field(f"{P}.log_y", False),
+    "diff_mode": links.Field(f"{P}.diff_mode", "minus", choices=("minus", "ratio")),
+    **links.explain_fields(P, several=True),
+    **links.IMAGE,
+}
+POSITIONS = {"edit": f"{P}.selected", "diff_a": f"{P}.diff_a", "diff_b": f"{P}.diff_b"}
 
 st.title("Compare")
 st.caption(
@@ -41,15 +62,27 @@ st.caption(
 
 items = E.entries()
 ignored: list[str] = []
+linked_view: dict = {}
 if state.first_run(P) and (query := state.read_query()):
     for key, value in state.checked_values(query, UNIT_LIMITS, ignored).items():
         st.session_state[f"{P}.{key}"] = value
     if "curves" in query:
         loaded = E.from_link(query["curves"], ignored, int(st.session_state.get(f"{P}.steps", 1000)))
         if loaded:
-            st.session_state[E.KEY] = items = loaded
+            items = E.replace_all(loaded)
             st.session_state[f"{P}.selected"] = loaded[0]["id"]
-state.notice(ignored)
+    linked_view = links.restore(LINK, query, ignored)
+    position = links.Field("", 0, low=0, high=len(items) - 1)
+    for key, target in POSITIONS.items():
+        if key in query:
+            ok, i = position.check(query[key])
+            if ok:
+                st.session_state[target] = items[i]["id"]
+            else:
+                ignored.append(f"{key}={query[key]!s:.30} (a curve's position, 0 to {len(items) - 1})")
+    run_steps = int(st.session_state.get(f"{P}.steps", 1000)) if query.get("sizing") != "from data" else MAX_APP_STEPS
+    explain_mode.apply_link(P, query, run_steps, ignored)
+notice_box = st.container()  # filled at the end: some linked values are checked once the curves are known
 
 # ---- run length and units --------------------------------------------------------------------
 with st.expander("Run length and units", expanded=True, icon=":material/straighten:"):
@@ -60,7 +93,7 @@ with st.expander("Run length and units", expanded=True, icon=":material/straight
         horizontal=True,
         format_func={"direct": "given directly", "from data": "from epochs × dataset ÷ batch"}.get,
     )
-    cols = st.columns(7)
+    cols = input_row("units").columns(7)
     units = None
     try:
         if sizing == "direct":
@@ -88,7 +121,7 @@ with st.expander("Run length and units", expanded=True, icon=":material/straight
                 f"→ **{steps:,} steps**; each step sees {samples_per_step:,} samples."
             )
     except LrlabError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(plain(exc), icon=":material/error:")
         steps, spe, samples_per_step, seq_len = 1000, 100, 1, None
     axes = ["step", "epoch", "samples"] + (["tokens"] if seq_len else [])
     st.session_state.setdefault(f"{P}.x_axis", "step")
@@ -115,6 +148,7 @@ with editor:
         st.session_state[f"{prefix}.base_lr"] = entry["base_lr"]
         st.session_state[f"{prefix}.interval"] = entry["interval"]
         st.session_state[f"{prefix}.hidden"] = entry["hidden"]
+        st.session_state[f"{prefix}.color"] = E.color(entry)
         seed_params(SCHEDULERS[entry["scheduler"]], prefix, entry["params"])
         st.session_state[f"{P}.editing"] = entry["id"]
     b1, b2, b3 = st.columns(3)
@@ -157,6 +191,7 @@ with editor:
     )
     entry["label"] = st.text_input("Name", key=f"{prefix}.label", max_chars=60) or entry["label"]
     entry["hidden"] = st.toggle("Hide", key=f"{prefix}.hidden")
+    entry["color"] = st.color_picker("Colour", key=f"{prefix}.color")
     name = st.selectbox("Scheduler", list(SCHEDULERS), key=f"{prefix}.scheduler", format_func=scheduler_label)
     spec = SCHEDULERS[name]
     entry["base_lr"] = lr_slider(
@@ -166,17 +201,20 @@ with editor:
     )
     entry["interval"] = st.radio(
         "scheduler.step() is called",
-        ["step", "epoch"],
+        # step / epoch, and an imported config's explicit-epoch pattern (lrlab.specs.INTERVALS) when it has one
+        [i for i in INTERVALS if i in ("step", "epoch") or i == st.session_state.get(f"{prefix}.interval")],
         key=f"{prefix}.interval",
         horizontal=True,
-        format_func={"step": "per optimizer step", "epoch": "per epoch"}.get,
+        format_func=interval_label,
     )
     if spec.needs_metric:
         st.caption(
             "This scheduler reacts to a metric: here it sees lrlab's synthetic loss. Use the Plateau page for yours."
         )
     entry["scheduler"] = name
-    entry["params"] = render_params(spec, prefix, steps)
+    entry["params"] = chosen_params(spec, prefix, render_params(spec, prefix, steps))  # unset run sizes follow
+
+positions = {"edit": ids.index(selected)} if selected != ids[0] else {}  # what the link carries as positions
 
 # ---- the curves ---------------------------------------------------------------------------------
 curves, errors = [], []
@@ -197,28 +235,34 @@ for item in items:
     curves.append((item, item_curve))
 
 with chart:
-    switches = st.columns(2)
+    switches = input_row("switches").columns(2)
     with switches[0]:
         log_y = st.toggle("Log-scale y axis", key=f"{P}.log_y")
     with switches[1]:
         explaining = explain_mode.toggle(P)
     visible = [(e["label"], E.color(e), c) for e, c in curves if not e["hidden"]]
     figure = compare_figure(visible, log_y=log_y, x_axis=x_axis, samples_per_step=samples_per_step, seq_len=seq_len)
-    if explaining:
+    explained = [explain_mode.Explained(*v) for v in visible]
+    explain_names = explain_mode.unique_names(explained)
+    if linked_view.get("explain_curve", next(iter(explain_names), "")) not in explain_names:
+        ignored.append(f"explain_curve={linked_view['explain_curve']!s:.30} (not the name of a shown curve)")
+    shown_values = [(label, c.frame) for label, _, c in visible]
+    if explaining:  # the values table follows the explained step: it is part of the explain panel
         explain_mode.view(
             P,
             figure,
-            [explain_mode.Explained(e["label"], E.color(e), c) for e, c in curves if not e["hidden"]],
+            explained,
             chart_key=f"{P}.chart",
             chart_config=chart_config("lr_schedules"),
             x_axis=x_axis,
             samples_per_step=samples_per_step,
             seq_len=seq_len,
+            on_step=partial(values_table.show_compare, None, shown_values),
         )
     else:
         st.plotly_chart(figure, width="stretch", key=f"{P}.chart", config=chart_config("lr_schedules"))
     for failed, message in errors:
-        st.error(f"{failed['label']}: {message}", icon=":material/error:")
+        st.error(plain(f"{failed['label']}: {message}"), icon=":material/error:")
     table = summary_table([(e["label"], c.frame) for e, c in curves])
     st.dataframe(
         table,
@@ -229,6 +273,8 @@ with chart:
             for c in ("LR at start", "peak LR", "final LR", "mean LR", "sum of LR")
         },
     )
+    if not explaining:
+        values_table.show_compare(None, shown_values)
 
 # ---- difference view ----------------------------------------------------------------------------
 st.divider()
@@ -243,6 +289,7 @@ if len(curves) >= 2:
             st.session_state[key] = default
     a = d1.selectbox("Curve A", ids_ok, key=f"{P}.diff_a", format_func=names.get)
     b = d2.selectbox("Curve B", ids_ok, key=f"{P}.diff_b", format_func=names.get)
+    positions |= {k: ids.index(v) for k, v, first in (("diff_a", a, ids_ok[0]), ("diff_b", b, ids_ok[1])) if v != first}
     mode = d3.radio(
         "Show",
         ["minus", "ratio"],
@@ -258,7 +305,7 @@ else:
 st.divider()
 selected_curve = next((c for e, c in curves if e["id"] == entry["id"]), None)
 if selected_curve is not None:
-    st.caption(f"Export of the curve being edited: **{entry['label']}**")
+    st.caption(f"Export of the curve being edited: **{plain(entry['label'])}**")
     export_panel(selected_curve.config, selected_curve, P)
 with editor:
     import_panel(P, E.import_entry)
@@ -267,5 +314,11 @@ shared = {"sizing": sizing, "x_axis": x_axis, "curves": E.to_link(items)}
 shared.update(
     {k: st.session_state[f"{P}.{k}"] for k in UNIT_LIMITS if k not in shared and f"{P}.{k}" in st.session_state}
 )
+shown = {"log_y", "diff_mode", "image"} | ({"explain_speed"} if explaining else set())
+shared.update(links.values(LINK, only=shown | ({"explain_curve"} if explaining and len(explain_names) > 1 else set())))
+shared.update(explain_mode.link_values(P))
+shared.update(positions)
 state.write_query(shared)
 state.show_share(shared)
+with notice_box:
+    state.notice(ignored)

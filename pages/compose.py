@@ -8,11 +8,13 @@ from lrlab import SCHEDULERS, LrlabError, ScheduleConfig
 from lrlab.compose import COMPOSITES
 from lrlab.plots import lr_figure
 from lrlab.presets import PRESETS as PAPER_PRESETS
-from lrlab.ui import state
+from lrlab.ui import links, state
 from lrlab.ui.cache import cached_curve
 from lrlab.ui.export_panel import chart_config, export_panel
 from lrlab.ui.nav import ensure_router
 from lrlab.ui.presets import compose_option
+from lrlab.ui.style import chart_first, input_row
+from lrlab.ui.text import plain
 from lrlab.ui.widgets import lr_slider, number, render_params, scheduler_label, seed_params
 
 ensure_router()
@@ -126,19 +128,22 @@ def apply_preset() -> None:
     )
 
 
+LINK = {"preset": links.Field(f"{P}.preset", "", choices=("", *PRESETS, *PAPERS)), **links.IMAGE}
 ignored: list[str] = []
-if state.first_run(P) and (query := state.read_query()) and "cfg" in query:
-    try:
-        data = state.parse_value(query["cfg"])
-        linked = ScheduleConfig.from_dict(json.loads(data) if isinstance(data, str) else data)
-        if linked.scheduler not in COMPOSITES:
-            raise LrlabError(f"{linked.scheduler} is not SequentialLR or ChainedScheduler")
-        apply_config(linked)
-    except (LrlabError, ValueError, KeyError, TypeError, RecursionError) as exc:
-        ignored.append(f"cfg ({str(exc)[:120]})")
+if state.first_run(P) and (query := state.read_query()):
+    if "cfg" in query:
+        try:
+            data = state.parse_value(query["cfg"])
+            linked = ScheduleConfig.from_dict(json.loads(data) if isinstance(data, str) else data)
+            if linked.scheduler not in COMPOSITES:
+                raise LrlabError(f"{linked.scheduler} is not SequentialLR or ChainedScheduler")
+            apply_config(linked)
+        except (LrlabError, ValueError, KeyError, TypeError, RecursionError) as exc:
+            ignored.append(f"cfg ({str(exc)[:120]})")
+    links.restore(LINK, query, ignored)  # the preset box shows what the view started from (not applied again)
 state.notice(ignored)
 
-top = st.columns([1.6, 1, 1.2, 1, 1.6])
+top = input_row("run", lead=True).columns([1.6, 1, 1.2, 1, 1.6])
 mode = top[0].radio("Compose with", list(COMPOSITES), key=f"{P}.mode", horizontal=True)
 steps = int(top[1].number_input("Steps", 2, MAX_APP_STEPS, step=100, key=f"{P}.steps"))
 base_lr = lr_slider(
@@ -156,7 +161,7 @@ top[4].selectbox(
     help="Compositions to start from, and the papers' schedules that are compositions (GPT-3, LLaMA, MiniCPM…).",
 )
 
-left, right = st.columns([1.1, 2], gap="large")
+left, right = chart_first().columns([1.1, 2], gap="large")
 children, milestones, group_lrs = [], [], []
 with left:
     for g in range(1, groups):
@@ -190,7 +195,7 @@ except LrlabError as exc:
 
 with right:
     if error:
-        st.error(error, icon=":material/error:")
+        st.error(plain(error), icon=":material/error:")
     if curve is None:
         st.stop()
     if error:
@@ -205,7 +210,7 @@ with right:
     elif curve.closed is not None:
         st.warning(f"The closed form differs from the library from step {curve.first_diff_step}.")
     for note in curve.notes:
-        st.warning(note)
+        st.warning(plain(note))
     st.latex(curve.spec.formula)
     for i, kid in enumerate(children if not error else []):
         kid_spec = SCHEDULERS[kid["name"]]
@@ -219,6 +224,7 @@ with right:
 if not error:
     st.divider()
     export_panel(curve.config, curve, P)
-state.write_query({"cfg": config.to_dict()})
+shared = {"cfg": config.to_dict(), **links.values(LINK)}
+state.write_query(shared)
 with left:
-    state.show_share({"cfg": config.to_dict()})
+    state.show_share(shared)

@@ -7,9 +7,13 @@ import streamlit as st
 from lrlab import SCHEDULERS, LrlabError, ScheduleConfig
 from lrlab.expr import ALLOWED_TEXT, parse, to_latex
 from lrlab.plots import lr_figure
+from lrlab.ui import links, state
+from lrlab.ui import values as values_table
 from lrlab.ui.cache import cached_curve
 from lrlab.ui.export_panel import chart_config, export_panel
 from lrlab.ui.nav import ensure_router
+from lrlab.ui.style import chart_first, input_row
+from lrlab.ui.text import plain
 from lrlab.ui.widgets import copy_value, lr_slider, number, scheduler_label
 
 ensure_router()
@@ -44,7 +48,41 @@ st.caption(
 for key, default in [(f"{P}.scheduler", "LambdaLR"), (f"{P}.steps", 1000), (f"{P}.base_lr", 0.1), (f"{P}.groups", 1)]:
     st.session_state.setdefault(key, default)
 
-top = st.columns([2, 1, 1.4, 1])
+LINK = {
+    "scheduler": links.Field(f"{P}.scheduler", "LambdaLR", choices=tuple(EXAMPLES)),
+    "groups": links.Field(f"{P}.groups", 1, low=1, high=4),
+    **links.IMAGE,
+}
+
+
+def expression_fields(name: str) -> dict[str, links.Field]:
+    """Each group's expression (``lambda``, ``lambda_1``…), its lr, and the example box, for ``name``."""
+    fields = {"lambda": links.Field(f"{P}.{name}.expr_0", next(iter(EXAMPLES[name])), max_len=500)}
+    for g in range(1, 4):
+        fields[f"lambda_{g}"] = links.Field(f"{P}.{name}.expr_{g}", "1", max_len=500)
+        fields[f"lr_{g}"] = links.Field(f"{P}.lr_{g}", -1.0, low=1e-8, high=1e3)  # no default: always carried
+    fields["example"] = links.Field(f"{P}.{name}.example", "", choices=("", *EXAMPLES[name]))
+    return fields
+
+
+ignored: list[str] = []
+if state.first_run(P) and (query := state.read_query()):
+    if "lr_lambda" in query and "lambda" not in query:  # the parameter's own name (errors, exports, Playground links)
+        query["lambda"] = query.pop("lr_lambda")
+    state.apply_run_values(P, {k: v for k, v in query.items() if k in ("steps", "base_lr")}, MAX_APP_STEPS, ignored)
+    links.restore(LINK, query, ignored)
+    for key, value in links.restore(expression_fields(st.session_state[f"{P}.scheduler"]), query, ignored).items():
+        if key.startswith("lambda"):
+            try:
+                parse(value, field="lr_lambda" if key == "lambda" else f"lr_lambda[{key[-1]}]")
+            except LrlabError as exc:
+                ignored.append(str(exc))
+                del st.session_state[expression_fields(st.session_state[f"{P}.scheduler"])[key].key]
+    unknown = [k for k in query if k not in {"steps", "base_lr", *LINK, *expression_fields("LambdaLR")}]
+    ignored.extend(f"{k} (not a setting of this page)" for k in unknown)
+state.notice(ignored)
+
+top = input_row("run", lead=True).columns([2, 1, 1.4, 1])
 name = top[0].radio("Scheduler", list(EXAMPLES), key=f"{P}.scheduler", format_func=scheduler_label)
 spec = SCHEDULERS[name]
 steps = int(top[1].number_input("Steps", 1, MAX_APP_STEPS, step=100, key=f"{P}.steps"))
@@ -55,7 +93,7 @@ base_lr = lr_slider(
 )
 groups = int(top[3].number_input("Param groups", 1, 4, key=f"{P}.groups"))
 
-left, right = st.columns([1, 2.2], gap="large")
+left, right = chart_first().columns([1, 2.2], gap="large")
 texts: list[str] = []
 group_lrs: list[float] = []
 errors: dict[int, str] = {}
@@ -72,7 +110,7 @@ with left:
             parse(text, field=f"lr_lambda[{g}]" if groups > 1 else "lr_lambda")
         except LrlabError as exc:
             errors[g] = str(exc)
-            st.error(str(exc), icon=":material/error:")
+            st.error(plain(exc), icon=":material/error:")
     st.selectbox(
         "Examples (fill group 0)",
         ["", *EXAMPLES[name]],
@@ -81,6 +119,16 @@ with left:
         args=(f"{P}.{name}.example", f"{P}.{name}.expr_0"),
         help="Pick one to put it into group 0's box: " + "; ".join(f"{k} — {v}" for k, v in EXAMPLES[name].items()),
     )
+
+shared = {k: v for k, v in (("steps", steps), ("base_lr", float(base_lr))) if v != {"steps": 1000, "base_lr": 0.1}[k]}
+shared.update(links.values(LINK))
+shared.update(
+    links.values(expression_fields(name), only={"lambda", "example", *(f"lambda_{g}" for g in range(1, groups))})
+)
+shared.update({f"lr_{g}": lr for g, lr in enumerate(group_lrs, start=1)})
+state.write_query(shared)
+with left:
+    state.show_share(shared)
 
 params = {"lr_lambda": texts[0] if groups == 1 else texts}
 config = ScheduleConfig.make(name, params, steps=steps, base_lr=float(base_lr), group_lrs=tuple(group_lrs))
@@ -97,7 +145,7 @@ if curve is None and st.session_state.get(f"{P}.last_good"):
 
 with right:
     if run_error:
-        st.error(run_error, icon=":material/error:")
+        st.error(plain(run_error), icon=":material/error:")
     if curve is None:
         st.info("Fix the expression on the left to see its curve.")
         st.stop()
@@ -113,7 +161,8 @@ with right:
     else:
         st.warning(f"The closed form differs from the library from step {curve.first_diff_step}.")
     for note in curve.notes:
-        st.warning(note)
+        st.warning(plain(note))
+    values_table.show(None, curve.frame, explainable=False)
 
 st.divider()
 form_col, code_col = st.columns([1, 1.2], gap="large")

@@ -1,13 +1,15 @@
-"""Lesson: seven chapters from step decay to cosine warm-up, each with the real scheduler live."""
+"""Lesson: chapters from step decay to cosine warm-up, each with the real scheduler live."""
 
 import streamlit as st
 
 from lrlab import SCHEDULERS, LrlabError, lesson
 from lrlab.plots import lr_figure
-from lrlab.ui import state
+from lrlab.ui import links, state
 from lrlab.ui.cache import cached_curve, cached_metric_curve
 from lrlab.ui.export_panel import chart_config
 from lrlab.ui.nav import ensure_router
+from lrlab.ui.scroll import copy_and_scroll_to_top, scroll_to_top_if_asked
+from lrlab.ui.text import plain
 from lrlab.ui.widgets import copy_value, legend_rows
 
 ensure_router()
@@ -16,6 +18,7 @@ P = "ls"
 CHAPTER = f"{P}.chapter"
 PAGE_PATH = "lesson"  # this page's url_path in app.py
 N = len(lesson.CHAPTERS)
+LINK = {"log_y": links.Field(f"{P}.log_y", False)}  # the view's switch (the chapter and its settings travel too)
 
 st.title("Lesson: learning-rate schedules, step by step")
 st.caption(
@@ -28,7 +31,8 @@ st.caption(
 st.session_state.setdefault(CHAPTER, st.session_state.get(f"{P}._chapter", lesson.SLUGS[0]))
 ignored: list[str] = []
 if state.first_run(P) and (query := state.read_query()):
-    linked, linked_values, ignored = lesson.settings_from_query(query)
+    linked, linked_values, ignored = lesson.settings_from_query({k: v for k, v in query.items() if k not in LINK})
+    links.restore(LINK, query, ignored)
     st.session_state[CHAPTER] = linked.slug
     for name, value in linked_values.items():
         st.session_state[f"{P}.{linked.slug}.{name}"] = value
@@ -107,10 +111,10 @@ try:
     else:
         curve = cached_metric_curve(config, lesson.metrics_for(chapter, config.steps), lesson.EVAL_EVERY)
 except LrlabError as exc:  # the sliders are bounded; a message instead of a traceback all the same
-    st.error(str(exc), icon=":material/error:")
+    st.error(plain(exc), icon=":material/error:")
     st.stop()
 
-shared = lesson.lesson_query(chapter, values)
+shared = {**lesson.lesson_query(chapter, values), **links.values(LINK)}
 state.write_query(shared)
 
 with left:
@@ -133,7 +137,7 @@ with right:
     )
     st.caption(chapter.hint)
     for note in curve.notes:
-        st.warning(note)
+        st.warning(plain(note))
     st.code(lesson.code_line(chapter, values), language="python", wrap_lines=True)
 
 st.divider()
@@ -194,7 +198,7 @@ if after is not None:
     bottom[1].button(
         f"Next: {after.title} →",
         key=f"{P}.next_bottom",
-        on_click=copy_value,
+        on_click=copy_and_scroll_to_top,  # the reader is at the bottom: land at the top of the next chapter
         args=(f"{P}.next_target", CHAPTER),
         width="stretch",
     )
@@ -204,7 +208,8 @@ if before is not None:
     bottom[0].button(
         f"← Previous: {before.title}",
         key=f"{P}.prev_bottom",
-        on_click=copy_value,
+        on_click=copy_and_scroll_to_top,
         args=(f"{P}.prev_target", CHAPTER),
         width="stretch",
     )
+scroll_to_top_if_asked()

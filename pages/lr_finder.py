@@ -8,7 +8,7 @@ import streamlit as st
 from lrlab import LrlabError
 from lrlab.finder import EXPLAIN, LIMITS, SUGGESTIONS, FinderResult, lr_find
 from lrlab.lab_plots import finder_figure
-from lrlab.ui import state
+from lrlab.ui import links, state
 from lrlab.ui.export_panel import chart_config
 from lrlab.ui.lab import (
     apply_link,
@@ -20,6 +20,7 @@ from lrlab.ui.lab import (
     training_slot,
 )
 from lrlab.ui.nav import ensure_router
+from lrlab.ui.text import plain
 from lrlab.ui.widgets import fmt_number, log_grid
 
 ensure_router()
@@ -29,6 +30,7 @@ P = "lf"
 RESULT = f"{P}.result"
 DEFAULTS = {"start_lr": 1e-7, "end_lr": 10.0, "num_it": 100}
 LINK_LIMITS = {"num_it": (int(LIMITS["num_it"][0]), int(LIMITS["num_it"][1]))}
+LINK = {"suggestion": links.Field(f"{P}.chosen", "valley", choices=tuple(SUGGESTIONS))}
 
 st.title("LR finder")
 st.caption(
@@ -42,6 +44,7 @@ for key, value in DEFAULTS.items():
 ignored: list[str] = []
 if state.first_run(P) and (query := state.read_query()):
     apply_link(P, query, ignored)
+    links.restore(LINK, query, ignored)
     for key, value in state.checked_values(query, LINK_LIMITS, ignored).items():
         st.session_state[f"{P}.{key}"] = value
     for key, grid in (("start_lr", (1e-10, 1.0)), ("end_lr", (1e-6, 100.0))):
@@ -91,8 +94,9 @@ with left:
     run = st.session_state.pop(f"{P}.requested", False)
     settings = {**setup_values(setup, epochs=False), "start_lr": start_lr, "end_lr": end_lr, "num_it": num_it}
     settings = {k: v for k, v in settings.items() if DEFAULTS.get(k) != v}
-    state.write_query(settings)
-    state.show_share(settings)
+    shared = {**settings, **links.values(LINK)}
+    state.write_query(shared)
+    state.show_share(shared)
 
 with right:
     chart = st.empty()
@@ -130,7 +134,7 @@ with right:
             st.session_state[f"{P}.result_settings"] = settings
             status.empty()
         except LrlabError as exc:
-            status.error(str(exc), icon=":material/error:")
+            status.error(plain(exc), icon=":material/error:")
 
     result: FinderResult | None = st.session_state.get(RESULT)
     if result is None:

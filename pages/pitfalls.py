@@ -10,6 +10,7 @@ from lrlab.ui import state
 from lrlab.ui.cache import cached_demo
 from lrlab.ui.export_panel import chart_config
 from lrlab.ui.nav import ensure_router
+from lrlab.ui.text import plain
 from lrlab.ui.widgets import number
 
 ensure_router()
@@ -55,8 +56,10 @@ pitfall = PITFALLS[chosen]
 with main:
     if unknown is not None:
         st.warning(
-            f"There is no pitfall called “{str(unknown)[:40]}”: showing the first one. "
-            f"The gallery has {len(IDS)}: {', '.join(IDS)}.",
+            plain(
+                f"There is no pitfall called “{str(unknown)[:40]}”: showing the first one. "
+                f"The gallery has {len(IDS)}: {', '.join(IDS)}."
+            ),
             icon=":material/link_off:",
         )
     state.notice(ignored)
@@ -81,7 +84,7 @@ with main:
         demo = cached_demo(chosen, json.dumps(values, sort_keys=True))
     except LrlabError as exc:
         demo = None
-        st.error(str(exc), icon=":material/error:")
+        st.error(plain(exc), icon=":material/error:")
 
     if demo is not None:
         st.plotly_chart(figure(demo), width="stretch", key=f"{P}.chart", config=chart_config(f"pitfall-{chosen}"))
@@ -91,7 +94,7 @@ with main:
         if demo.messages:
             st.subheader("What the library says", anchor=False)
             for message in demo.messages:
-                st.caption(f"{message.kind}, {message.when}:")
+                st.caption(plain(f"{message.kind}, {message.when}:"))
                 st.code(message.line, language=None, wrap_lines=True)
 
     st.subheader("Why", anchor=False)

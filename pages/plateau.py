@@ -7,15 +7,19 @@ import streamlit as st
 from lrlab import SCHEDULERS, LrlabError, ScheduleConfig
 from lrlab.metrics import parse_metric_csv, parse_metric_list
 from lrlab.plots import lr_figure
+from lrlab.ui import links, state
 from lrlab.ui.cache import cached_metric_curve, synthetic_metric
 from lrlab.ui.export_panel import chart_config, export_panel
 from lrlab.ui.nav import ensure_router
+from lrlab.ui.style import chart_first
+from lrlab.ui.text import plain
 from lrlab.ui.widgets import fmt_number, log_grid, lr_slider, number, render_params, scheduler_label
 
 ensure_router()
 
 P = "pl"
-NAMES = ["ReduceLROnPlateau", "get_reduce_on_plateau_schedule", "get_greedy_schedule"]
+# WarmupThenPlateau: a warm-up scheduler first, then ReduceLROnPlateau (the switch written by hand)
+NAMES = ["ReduceLROnPlateau", "WarmupThenPlateau", "get_reduce_on_plateau_schedule", "get_greedy_schedule"]
 MAX_APP_STEPS = 100_000
 
 st.title("Plateau")
@@ -36,10 +40,48 @@ for key, default in [
 ]:
     st.session_state.setdefault(key, default)
 
+PASTE_DEFAULT = "1.0, 0.8, 0.7, 0.65, 0.63, 0.62, 0.62, 0.62, 0.62, 0.61, 0.62, 0.62"
+MAX_PASTE_CHARS = 2000  # pasted values longer than this stay out of the link (the share box says so)
+LINK = {  # every setting but the scheduler's own parameters (flat keys named after them) and the upload
+    "scheduler": links.Field(f"{P}.scheduler", NAMES[0], choices=tuple(NAMES)),
+    "source": links.Field(f"{P}.source", "synthetic", choices=("synthetic", "upload", "paste")),
+    "eval_mode": links.Field(f"{P}.eval_mode", "every k steps", choices=("every k steps", "once per epoch")),
+    "eval_every": links.Field(f"{P}.eval_every", 10, low=1, high=10_000),
+    "steps_per_epoch": links.Field(f"{P}.steps_per_epoch", 100, low=1, high=10_000),
+    "steps": links.Field(f"{P}.steps", 3000, low=2, high=MAX_APP_STEPS),
+    "start": links.Field(f"{P}.syn.start", 2.0, low=0.0, high=1e6),
+    "floor": links.Field(f"{P}.syn.floor", 0.3, low=0.0, high=1e6),
+    "decay": links.Field(f"{P}.syn.decay", 0.2, low=0.001, high=10.0),
+    "noise": links.Field(f"{P}.syn.noise", 0.01, low=0.0, high=1e3),
+    "seed": links.Field(f"{P}.syn.seed", 0, low=0, high=2**31 - 1),
+    "plateau_len": links.Field(f"{P}.syn.plateau_len", 0, low=0, high=100_000),
+    "plateaus": links.Field(f"{P}.plateaus", "", max_len=500),
+    "bump_at": links.Field(f"{P}.syn.bump_at", 0, low=0, high=1_000_000),
+    "bump_height": links.Field(f"{P}.syn.bump_h", 0.0, low=0.0, high=1e3),
+    "bump_width": links.Field(f"{P}.syn.bump_w", 10.0, low=1.0, high=1e5),
+    "paste": links.Field(f"{P}.paste", PASTE_DEFAULT, max_len=MAX_PASTE_CHARS),
+    "groups": links.Field(f"{P}.groups", 1, low=1, high=4),
+    "only_changes": links.Field(f"{P}.only_changes", True),
+    **links.IMAGE,
+}
+for g in range(1, 4):  # each group's lr and min_lr: always carried while shown (their defaults follow other values)
+    LINK[f"lr_{g}"] = links.Field(f"{P}.lr_{g}", -1.0, low=1e-6, high=10.0)
+    LINK[f"min_lr_{g}"] = links.Field(f"{P}.min_lr_{g}", -1.0, low=0.0, high=1e3)
+SYNTHETIC = {"steps", "start", "floor", "decay", "noise", "seed", "plateau_len", "plateaus", "bump_at"}
+SYNTHETIC |= {"bump_height", "bump_width"}
+
+ignored: list[str] = []
+if state.first_run(P) and (query := state.read_query()):
+    state.apply_run_values(P, {k: v for k, v in query.items() if k == "base_lr"}, MAX_APP_STEPS, ignored)
+    links.restore(LINK, query, ignored)
+    linked = SCHEDULERS[st.session_state[f"{P}.scheduler"]]
+    state.apply_params(linked, P, query, st.session_state[f"{P}.steps"], ignored, skip={"base_lr", *LINK})
+state.notice(ignored)
+
 name = st.selectbox("Scheduler", NAMES, key=f"{P}.scheduler", format_func=scheduler_label)
 spec = SCHEDULERS[name]
 
-left, right = st.columns([1, 2.3], gap="large")
+left, right = chart_first().columns([1, 2.3], gap="large")
 errors: list[str] = []
 notes: list[str] = []
 with left:
@@ -124,9 +166,7 @@ with left:
                 except LrlabError as exc:
                     errors.append(str(exc))
         else:
-            st.session_state.setdefault(
-                f"{P}.paste", "1.0, 0.8, 0.7, 0.65, 0.63, 0.62, 0.62, 0.62, 0.62, 0.61, 0.62, 0.62"
-            )
+            st.session_state.setdefault(f"{P}.paste", PASTE_DEFAULT)
             text = st.text_area("Metric values, one per evaluation", key=f"{P}.paste", height=120)
             try:
                 series = parse_metric_list(text)
@@ -165,6 +205,10 @@ with left:
             )
         )
     values = render_params(spec, P, steps)
+    shared = {
+        **({"base_lr": float(base_lr)} if base_lr != 0.1 else {}),
+        **{k: v for k, v in values.items() if v != next(p for p in spec.params if p.name == k).default_for(steps)},
+    }
     if groups > 1 and "min_lr" in values:
         per_group = [values["min_lr"]]
         for g in range(1, groups):
@@ -178,6 +222,22 @@ with left:
                 )
             )
         values["min_lr"] = per_group
+
+    view = {"scheduler", "source", "eval_mode", "groups", "only_changes", "image"}
+    view |= {"eval_every" if eval_mode == "every k steps" else "steps_per_epoch"}
+    view |= SYNTHETIC if source == "synthetic" else ({"paste"} if source == "paste" else set())
+    not_carried = []
+    if source == "paste" and len(st.session_state.get(f"{P}.paste", "")) > MAX_PASTE_CHARS:
+        view.discard("paste")
+        not_carried.append(f"the pasted values (over {MAX_PASTE_CHARS:,} characters): paste them again")
+    if source == "upload" and st.session_state.get(f"{P}.upload") is not None:
+        not_carried.append("the uploaded CSV: upload it again after opening the link")
+    shared.update(links.values(LINK, only=view))
+    shared.update({f"lr_{g}": lr for g, lr in enumerate(group_lrs, start=1)})
+    if isinstance(values.get("min_lr"), list):
+        shared.update({f"min_lr_{g}": v for g, v in enumerate(values["min_lr"][1:], start=1)})
+    state.write_query(shared)
+    state.show_share(shared, not_carried)
 
 curve = None
 if metrics is not None and not errors:
@@ -196,11 +256,11 @@ if curve is None and errors and st.session_state.get(f"{P}.last_good"):
 
 with left:
     for message in errors:
-        st.error(message, icon=":material/error:")
+        st.error(plain(message), icon=":material/error:")
 
 with right:
     for note in notes:
-        st.info(note)
+        st.info(plain(note))
     if curve is None:
         st.info("Choose or fix the metric on the left to see the schedule react to it.")
         st.stop()
@@ -214,8 +274,9 @@ with right:
     c2.metric("LR changes", int((events["event"].isin(["reduced", "increased"])).sum()))
     c3.metric("Final LR", fmt_number(float(curve.frame["lr"].iloc[-1]), 4))
     for note in curve.notes:
-        st.warning(note)
-    only = st.toggle("Only evaluations where something happened", value=True, key=f"{P}.only_changes")
+        st.warning(plain(note))
+    st.session_state.setdefault(f"{P}.only_changes", True)
+    only = st.toggle("Only evaluations where something happened", key=f"{P}.only_changes")
     shown = changed if only else events
     st.dataframe(
         shown,

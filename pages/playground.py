@@ -1,20 +1,27 @@
 """Playground: pick a scheduler, set its parameters, see the real library's curve and its formula."""
 
 import json
+from functools import partial
 
 import streamlit as st
 
 from lrlab import SCHEDULERS, LrlabError, ScheduleConfig, summary
 from lrlab.plots import lr_figure
 from lrlab.presets import PRESETS
+from lrlab.simulate import intervals_for
+from lrlab.specs import INTERVALS
 from lrlab.ui import explain as explain_mode
-from lrlab.ui import state
+from lrlab.ui import links, state
+from lrlab.ui import values as values_table
 from lrlab.ui.cache import cached_curve
 from lrlab.ui.export_panel import chart_config, export_panel, import_panel
 from lrlab.ui.nav import ensure_router
 from lrlab.ui.presets import apply_to_page, citation, preset_label
+from lrlab.ui.style import chart_first, input_row
+from lrlab.ui.text import plain
 from lrlab.ui.verify import source_note
 from lrlab.ui.widgets import (
+    chosen_params,
     fmt_number,
     interval_label,
     legend_rows,
@@ -62,20 +69,28 @@ st.session_state.setdefault(f"{P}.steps_per_epoch", 100)
 st.session_state.setdefault(f"{P}.optimizer", "sgd")
 st.session_state.setdefault(f"{P}.interval", "step")
 
-RUN_KEYS = {"scheduler", "steps", "base_lr", "steps_per_epoch", "optimizer", "interval", "explain"}
+LINK = {  # the view's settings besides the schedule
+    "log_y": links.Field(f"{P}.log_y", False),
+    "preset": links.Field(f"{P}.preset", "", choices=("", *PRESETS)),
+    **links.explain_fields(P),
+    **links.IMAGE,
+}
+RUN_KEYS = {"scheduler", "steps", "base_lr", "steps_per_epoch", "optimizer", "interval", "explain", *LINK}
 ignored: list[str] = []
 if state.first_run(P) and (query := state.read_query()):
     state.apply_run_values(P, query, MAX_APP_STEPS, ignored)
-    if query.get("interval") in ("step", "epoch"):
+    if query.get("interval") in INTERVALS:
         st.session_state[f"{P}.interval"] = query["interval"]
     linked = state.scheduler_from_query(query, ignored)
     if linked is not None:
         st.session_state[f"{P}.scheduler"] = linked.name
         state.apply_params(linked, P, query, st.session_state[f"{P}.steps"], ignored, skip=RUN_KEYS)
     explain_mode.apply_link(P, query, st.session_state[f"{P}.steps"], ignored)
+    if links.restore(LINK, query, ignored).get("preset"):
+        st.session_state[f"{P}.preset_shown"] = st.session_state[f"{P}.preset"]  # its citation, as when chosen
 state.notice(ignored)
 
-top = st.columns([4, 1.2, 1.6, 1.2, 2.2])
+top = input_row("run", lead=True).columns([4, 1.2, 1.6, 1.2, 2.2])
 name = top[0].selectbox(
     "Scheduler",
     list(SCHEDULERS),
@@ -114,7 +129,7 @@ top[4].selectbox(
 st.markdown(f"{spec.summary} [{spec.library} docs]({spec.reference})")
 citation(P, name)
 
-left, right = st.columns([1, 2.4], gap="large")
+left, right = chart_first().columns([1, 2.4], gap="large")
 with left:
     st.subheader("Parameters")
     values = render_params(spec, P, int(steps))
@@ -131,12 +146,15 @@ with left:
         )
     interval = st.radio(
         "scheduler.step() is called",
-        ["step", "epoch"],
+        # the patterns this scheduler takes, and the current one (an error names it if it does not fit)
+        [i for i in INTERVALS if i in intervals_for(spec) or i == st.session_state[f"{P}.interval"]],
         key=f"{P}.interval",
         horizontal=True,
         format_func=interval_label,
         help="Per optimizer step, or once per epoch (every 'Steps per epoch' optimizer steps): a schedule sized "
-        "in steps but stepped per epoch barely moves — the most common real-world mistake.",
+        "in steps but stepped per epoch barely moves — the most common real-world mistake. With an explicit "
+        "epoch: scheduler.step(epoch + i / steps_per_epoch) after every batch (torch's "
+        "CosineAnnealingWarmRestarts docs), or scheduler.step(epoch + 1) once per epoch.",
     )
     st.button("Reset to defaults", on_click=reset_params, args=(P, spec), key=f"{P}.reset")
     import_panel(P, load_into_playground)
@@ -161,8 +179,9 @@ shared = {
 }
 if spec.cycles_momentum is not None:
     shared["optimizer"] = optimizer
-shared.update(values)
+shared.update(chosen_params(spec, P, values))  # a run-sized value never set follows the run: not in the link
 shared.update(explain_mode.link_values(P))  # explain mode and its step: a teacher's link opens there
+shared.update(links.values(LINK, only=None if "explain" in shared else {"log_y", "preset", "image"}))
 state.write_query(shared)
 with left:
     state.show_share(shared)
@@ -178,7 +197,7 @@ except LrlabError as exc:
 
 if error is not None:
     with left:
-        st.error(str(error), icon=":material/error:")
+        st.error(plain(error), icon=":material/error:")
 
 with right:
     if curve is None:
@@ -186,7 +205,7 @@ with right:
         st.stop()
     if error is not None:
         st.info(f"Showing the last valid settings ({curve.spec.name}) until the error is fixed.")
-    switches = st.columns(2)
+    switches = input_row("switches").columns(2)
     with switches[0]:
         log_y = st.toggle(
             "Log-scale y axis", key=f"{P}.log_y", help="Steps where the lr is 0 are not drawn on a log axis."
@@ -194,13 +213,14 @@ with right:
     with switches[1]:
         explaining = explain_mode.toggle(P)
     figure = lr_figure(curve, log_y=log_y)
-    if explaining:
+    if explaining:  # the values table follows the explained step: it is part of the explain panel
         explain_mode.view(
             P,
             figure,
             [explain_mode.Explained("library", explain_mode.MARKER_COLOR, curve)],
             chart_key=f"{P}.chart",
             chart_config=chart_config(),
+            on_step=partial(values_table.show, None, curve.frame, source=curve.source),
         )
     else:
         st.plotly_chart(figure, width="stretch", key=f"{P}.chart", config=chart_config())
@@ -232,7 +252,9 @@ with right:
             icon=":material/difference:",
         )
     for note in curve.notes:
-        st.warning(note)
+        st.warning(plain(note))
+    if not explaining:
+        values_table.show(None, curve.frame, source=curve.source)
 
 st.divider()
 form_col, note_col = st.columns([1.6, 1], gap="large")

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from lrlab import SCHEDULERS
+from lrlab.ui import links, state
 from lrlab.ui.nav import ensure_router
 from lrlab.ui.widgets import fmt_number
 
@@ -13,8 +14,21 @@ st.caption(
     "Everything lrlab knows about each scheduler: the same specs drive the Playground's inputs, validation and formulas."
 )
 
-library = st.segmented_control("Library", ["torch", "transformers"], default="torch", key="ref.library") or "torch"
+LINK = {
+    "library": links.Field("ref.library", "torch", choices=("torch", "transformers")),
+    "filter": links.Field("ref.filter", "", max_len=100),
+}
+ignored: list[str] = []
+if state.first_run("ref") and (linked := state.read_query()):
+    links.restore(LINK, linked, ignored)
+    ignored.extend(f"{k} (not a setting of this page)" for k in linked if k not in LINK)
+state.notice(ignored)
+st.session_state.setdefault("ref.library", "torch")
+library = st.segmented_control("Library", ["torch", "transformers"], key="ref.library") or "torch"
 query = st.text_input("Filter", key="ref.filter", placeholder="e.g. cosine, warmup, plateau").strip().lower()
+shared = links.values(LINK)
+state.write_query(shared)
+state.show_share(shared)
 
 for spec in SCHEDULERS.values():
     if spec.library != library:

@@ -12,9 +12,11 @@ from lrlab.lab_plots import training_figure
 from lrlab.presets import PRESETS
 from lrlab.schedulers import SCHEDULERS
 from lrlab.training import LR_CHECK_TOLERANCE, Run, train
-from lrlab.ui import state
+from lrlab.ui import links, state
 from lrlab.ui.export_panel import chart_config
 from lrlab.ui.lab import (
+    DEFAULT_ITEMS,
+    ITEMS,
     LR_KEY,
     MAX_ITEMS,
     add_choices,
@@ -31,7 +33,8 @@ from lrlab.ui.lab import (
     training_slot,
 )
 from lrlab.ui.nav import ensure_router
-from lrlab.ui.widgets import fmt_number, lr_slider, render_params, seed_params
+from lrlab.ui.text import plain
+from lrlab.ui.widgets import chosen_params, fmt_number, lr_slider, render_params, seed_params
 
 ensure_router()
 
@@ -45,12 +48,19 @@ st.caption(
     "schedule's own curve."
 )
 
+LINK = {"log_loss": links.Field(f"{P}.log_loss", False)}
 ignored: list[str] = []
 if state.first_run(P) and (query := state.read_query()):
     apply_link(P, query, ignored)
+    links.restore(LINK, query, ignored)
+    if "schedules" in query and (linked := links.schedules_from_link(query["schedules"], ignored, 10**9)):
+        for key in [k for k in st.session_state if k.startswith(f"{P}.item")]:  # widgets of the schedules replaced
+            del st.session_state[key]
+        st.session_state[ITEMS] = [dict(item, id=i) for i, item in enumerate(linked)]  # ids as on a first visit
+        st.session_state["tr.next_id"] = len(linked)
     if "peak_lr" in query:
         value = state.parse_value(query["peak_lr"])
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and 1e-6 <= value <= 10:
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value <= 1e3:
             st.session_state[f"{P}.peak_lr"] = float(value)
         else:
             ignored.append(f"peak_lr={query['peak_lr']!s:.30}")
@@ -102,7 +112,7 @@ with left:
                     if not st.session_state.get(f"{prefix}.seeded"):
                         seed_params(spec, prefix, item["params"])
                         st.session_state[f"{prefix}.seeded"] = True
-                    item["params"] = render_params(spec, prefix, steps)
+                    item["params"] = chosen_params(spec, prefix, render_params(spec, prefix, steps))
             try:
                 configs.append(item_config(item, steps, steps_per_epoch or 1, float(peak_lr)))
                 labels.append(item["label"] or item["key"])
@@ -119,9 +129,14 @@ with left:
         help="A schedule from a paper, any scheduler, or a curve from the Compare page (up to 6).",
     )
     share = {**setup_values(setup), "peak_lr": peak_lr}
-    state.write_query({k: v for k, v in share.items() if not (k == "peak_lr" and v == 0.1)})
+    shared = {k: v for k, v in share.items() if not (k == "peak_lr" and v == 0.1)} | links.values(LINK)
+    schedules = links.schedules_link(items(), steps)
+    if schedules != links.schedules_link(DEFAULT_ITEMS, steps):
+        shared["schedules"] = schedules
+    state.write_query(shared)
+    state.show_share(shared)
     for message in errors:
-        st.error(message, icon=":material/error:")
+        st.error(plain(message), icon=":material/error:")
     c1, c2 = st.columns(2)
     c1.button(
         "Train",
@@ -165,7 +180,7 @@ with right:
                 st.session_state[RUNS] = train(configs, setup, labels=labels, progress=live)
             st.session_state[f"{P}.ran_with"] = json.dumps([c.to_dict() for c in configs]) + json.dumps(share)
         except LrlabError as exc:
-            st.error(str(exc), icon=":material/error:")
+            st.error(plain(exc), icon=":material/error:")
         progress.empty()
 
     runs: list[Run] = st.session_state.get(RUNS) or []
@@ -207,10 +222,10 @@ with right:
     )
     for r in runs:
         if r.status in ("diverged", "refused"):
-            st.warning(f"**{r.label}**: {r.message}", icon=":material/warning:")
+            st.warning(f"**{plain(r.label)}**: {plain(r.message)}", icon=":material/warning:")
     stopped = [r.label for r in runs if r.status in ("stopped", "pending")]
     if stopped:
-        st.info(f"Stopped before the end: {', '.join(stopped)}.", icon=":material/stop_circle:")
+        st.info(plain(f"Stopped before the end: {', '.join(stopped)}."), icon=":material/stop_circle:")
     checked = [r.lr_check for r in runs if r.lr_check is not None]
     if checked and max(checked) <= LR_CHECK_TOLERANCE:
         st.success(

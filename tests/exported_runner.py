@@ -3,6 +3,10 @@
 Each job is {"target": "torch" | "transformers" | "lightning", "code": ..., "steps": N,
 "steps_per_epoch": K}; the output (stdout, JSON) is the lr of every optimizer step for each job, or
 {"error": ...}. Our own generated code is executed here, never user text.
+
+A PyTorch script runs its own ``train()`` (which may stop early where the library refuses a step);
+a transformers snippet is stepped like the Trainer steps it, for its ``max_steps`` where it sets one;
+a LightningModule is fitted for ``steps`` optimizer steps (it may stop itself early).
 """
 
 import inspect
@@ -16,18 +20,21 @@ import torch
 def run_torch(code: str, steps: int, spe: int) -> list[float]:
     module = types.ModuleType("exported")  # imported as a module: building the objects trains nothing
     exec(compile(code, "<exported>", "exec"), module.__dict__)
-    assert module.optimizer.param_groups[0]["lr"] is not None and module.scheduler is not None
+    scheduler = getattr(module, "scheduler", None) or module.plateau  # WarmupThenPlateau: warmup + plateau
+    assert module.optimizer.param_groups[0]["lr"] is not None and scheduler is not None
     return module.train()
 
 
 def run_transformers(code: str, steps: int, spe: int) -> list[float]:
+    if "def train(" in code:  # not expressible with the Trainer: the snippet is the PyTorch loop
+        return run_torch(code, steps, spe)
     namespace: dict = {}
     code = code.replace('output_dir="out"', 'output_dir="/tmp/lrlab-exported", report_to=[]')
     exec(compile(code.split("trainer = Trainer(")[0], "<exported>", "exec"), namespace)
     opt, scheduler = namespace["optimizer"], namespace["scheduler"]
     needs_metric = "metrics" in inspect.signature(scheduler.step).parameters  # ReduceLROnPlateau, GreedyLR
     lrs = []
-    for _ in range(steps):
+    for _ in range(namespace.get("max_steps", steps)):  # the snippet's bound where the library refuses a step
         lrs.append(opt.param_groups[0]["lr"])
         opt.step()
         scheduler.step(1.0) if needs_metric else scheduler.step()

@@ -154,9 +154,10 @@ MULTIPLYING_CHILDREN = ("LinearLR", "ConstantLR", "StepLR", "ExponentialLR", "Po
 
 def draw_children(name: str, steps: int, rng: random.Random) -> list[dict[str, Any]]:
     """2-3 children for a composite, each with its own valid draw."""
-    pool = JOINABLE_CHILDREN if name == "SequentialLR" else MULTIPLYING_CHILDREN
+    pool = JOINABLE_CHILDREN if name in ("SequentialLR", "WarmupThenPlateau") else MULTIPLYING_CHILDREN
     kids = []
-    for child in rng.sample(pool, rng.randint(2, 3)):
+    count = 1 if name == "WarmupThenPlateau" else rng.randint(2, 3)  # WarmupThenPlateau: its one warm-up child
+    for child in rng.sample(pool, count):
         child_spec = SCHEDULERS[child]
         kids.append({"name": child, **draw_params(child_spec, context(steps, 0.1), rng)})
     return kids

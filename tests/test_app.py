@@ -86,8 +86,8 @@ def test_every_scheduler_renders_its_default_configuration(name):
 def test_moving_a_slider_redraws_the_curve_with_the_new_value():
     at = _app()
     at.selectbox(key="pg.scheduler").set_value("StepLR").run()
-    at.slider(key="pg.StepLR.step_size").set_value(100).run()
-    at.slider(key="pg.StepLR.gamma").set_value(0.5).run()
+    at.number_input(key="pg.StepLR.step_size").set_value(100).run()
+    at.number_input(key="pg.StepLR.gamma").set_value(0.5).run()
     x, y = _trace(at, "library")
     np.testing.assert_allclose(y, 0.1 * 0.5 ** (x // 100), rtol=1e-12)
 
@@ -96,7 +96,7 @@ def test_an_invalid_value_shows_an_inline_error_and_keeps_the_last_good_chart():
     at = _app()
     at.selectbox(key="pg.scheduler").set_value("get_polynomial_decay_schedule_with_warmup").run()
     _, before = _trace(at, "library")
-    at.select_slider(key="pg.get_polynomial_decay_schedule_with_warmup.lr_end").set_value(0.5).run()
+    at.number_input(key="pg.get_polynomial_decay_schedule_with_warmup.lr_end").set_value(0.5).run()
     assert not at.exception
     assert len(at.error) == 1
     message = at.error[0].value
@@ -125,7 +125,7 @@ def test_a_scheduler_that_cycles_momentum_shows_the_momentum_curve_of_the_chosen
 def test_onecycle_stepped_past_its_total_steps_stops_where_torch_stops_and_says_so():
     at = _app()
     at.selectbox(key="pg.scheduler").set_value("OneCycleLR").run()
-    at.slider(key="pg.OneCycleLR.total_steps").set_value(500).run()
+    at.number_input(key="pg.OneCycleLR.total_steps").set_value(500).run()
     x, _ = _trace(at, "library")
     assert x.max() == 500  # torch allows one extrapolated step at t = total_steps, then raises
     assert any("Tried to step 502 times" in w.value or "refused step 501" in w.value for w in at.warning)
@@ -213,7 +213,7 @@ def test_a_corrupted_playground_link_opens_with_defaults_and_a_notice():
     assert not at.exception
     notice = at.info[0].value
     assert "steps=-3" in notice and "gamma" in notice and "nope" in notice
-    assert at.slider(key="pg.StepLR.gamma").value == pytest.approx(0.1)
+    assert at.number_input(key="pg.StepLR.gamma").value == pytest.approx(0.1)
 
 
 def test_the_app_puts_the_objects_loaded_at_start_out_of_the_garbage_collectors_reach():

@@ -86,7 +86,7 @@ def last_number(latex: str) -> str:
 def test_every_registry_entry_has_an_explanation():
     formula_driven = {name for name, spec in SCHEDULERS.items() if not spec.needs_metric}
     assert formula_driven <= set(EXPLAINERS), sorted(formula_driven - set(EXPLAINERS))
-    assert len(SCHEDULERS) == 28
+    assert len(SCHEDULERS) == 29
 
 
 @pytest.mark.parametrize("name", list(SCHEDULERS))

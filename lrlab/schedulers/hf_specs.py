@@ -7,10 +7,9 @@ step size, which needs the Adafactor optimizer and real gradients.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
 from typing import Any
-
-import importlib
 
 import numpy as np
 

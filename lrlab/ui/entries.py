@@ -13,7 +13,8 @@ from typing import Any
 import streamlit as st
 
 from lrlab.schedulers import SCHEDULERS
-from lrlab.specs import LrlabError, parse_value
+from lrlab.specs import INTERVALS, LrlabError, parse_value
+from lrlab.ui.links import COLOR
 
 KEY = "cmp.entries"
 MAX_ENTRIES = 12
@@ -35,7 +36,8 @@ DEFAULTS: list[dict[str, Any]] = [
 
 
 def color(entry: dict[str, Any]) -> str:
-    return PALETTE[entry["id"] % len(PALETTE)]
+    """The curve's colour: the one chosen for it (or carried by a link), else its id's palette colour."""
+    return entry.get("color") or PALETTE[entry["id"] % len(PALETTE)]
 
 
 def _new(label: str, scheduler: str, params: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -94,8 +96,11 @@ def remove_entry(entry_id: int) -> None:
 
 
 def to_link(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """What a shared link carries for each curve (no ids: they are re-issued on load)."""
-    return [{k: e[k] for k in ("label", "scheduler", "params", "base_lr", "interval", "hidden")} for e in items]
+    """What a shared link carries for each curve (no ids: they are re-issued on load, so the colour travels)."""
+    return [
+        {**{k: e[k] for k in ("label", "scheduler", "params", "base_lr", "interval", "hidden")}, "color": color(e)}
+        for e in items
+    ]
 
 
 def from_link(raw: str, ignored: list[str], steps: int = 1000) -> list[dict[str, Any]] | None:
@@ -125,11 +130,19 @@ def from_link(raw: str, ignored: list[str], steps: int = 1000) -> list[dict[str,
                 continue
             kept[name] = value
         base_lr = item.get("base_lr", 0.1)
-        if not isinstance(base_lr, (int, float)) or isinstance(base_lr, bool) or not 1e-6 <= base_lr <= 10:
-            ignored.append(f"{where}.base_lr")
+        if not isinstance(base_lr, (int, float)) or isinstance(base_lr, bool) or not 0 < base_lr <= 1e3:
+            ignored.append(f"{where}.base_lr={base_lr!s:.20} (must be a number in (0, 1000])")
             base_lr = 0.1
-        interval = item.get("interval") if item.get("interval") in ("step", "epoch") else "step"
+        interval = item.get("interval") if item.get("interval") in INTERVALS else "step"
+        if "interval" in item and item["interval"] not in INTERVALS:
+            ignored.append(f"{where}.interval")
         label = str(item.get("label") or spec.name)[:60]
+        extra = {}
+        if "color" in item:
+            if isinstance(item["color"], str) and COLOR.fullmatch(item["color"]):
+                extra["color"] = item["color"].lower()
+            else:
+                ignored.append(f"{where}.color={item['color']!s:.20} (a colour is #rrggbb)")
         out.append(
             _new(
                 label,
@@ -138,11 +151,26 @@ def from_link(raw: str, ignored: list[str], steps: int = 1000) -> list[dict[str,
                 base_lr=float(base_lr),
                 interval=interval,
                 hidden=bool(item.get("hidden", False)),
+                **extra,
             )
         )
     if len(data) > MAX_ENTRIES:
         ignored.append(f"curves beyond the first {MAX_ENTRIES}")
     return out or None
+
+
+def replace_all(loaded: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Make ``loaded`` (a link's curves) the page's curves, numbered from 0 as on a first visit (a
+    link then gives the same widget keys, and added curves the same palette colours); the widget
+    values of the curves they replace are forgotten."""
+    for key in [k for k in st.session_state if k.split(".")[0] == "cmp" and k.split(".")[1].isdigit()]:
+        del st.session_state[key]
+    st.session_state.pop("cmp.editing", None)
+    for i, entry in enumerate(loaded):
+        entry["id"] = i
+    st.session_state["cmp.next_id"] = len(loaded)
+    st.session_state[KEY] = loaded
+    return loaded
 
 
 def import_entry(config: Any) -> list[str]:

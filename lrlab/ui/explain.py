@@ -14,7 +14,7 @@ of a finished full run and registers them again). Callbacks and format functions
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +24,7 @@ import streamlit as st
 from lrlab.explain import add_marker, explain, move_marker
 from lrlab.plots import x_values
 from lrlab.simulate import Curve
+from lrlab.ui.text import plain
 
 #: Seconds between two animation frames while playing.
 TICK_SECONDS = 0.5
@@ -140,9 +141,13 @@ def view(
     x_axis: str = "step",
     samples_per_step: int = 1,
     seq_len: int | None = None,
+    on_step: Callable[[int], None] | None = None,
 ) -> None:
     """Draw the explain panel: controls, ``figure`` with a marker on every item's curve at the chosen
-    step, and the explanation of one item (a chooser appears when there are several)."""
+    step, and the explanation of one item (a chooser appears when there are several).
+
+    ``on_step(t)`` is called inside the panel with the explained step after every move (e.g. to
+    redraw the page's values table, in a container the page made before calling this)."""
     if not items:
         st.plotly_chart(figure, width="stretch", key=chart_key, config=chart_config)
         return
@@ -150,7 +155,7 @@ def view(
     st.session_state[_key(prefix, "timer")] = playing  # what this full run registers
     add_marker(figure)
     frame = st.fragment(_panel, run_every=TICK_SECONDS if playing else None)
-    frame(prefix, figure, tuple(items), chart_key, chart_config, (x_axis, samples_per_step, seq_len))
+    frame(prefix, figure, tuple(items), chart_key, chart_config, (x_axis, samples_per_step, seq_len), on_step)
 
 
 def _panel(
@@ -160,6 +165,7 @@ def _panel(
     chart_key: str,
     chart_config: dict[str, Any] | None,
     x_params: tuple[str, int, int | None],
+    on_step: Callable[[int], None] | None = None,
 ) -> None:
     ss = st.session_state
     steps = max(len(i.curve.frame) for i in items)
@@ -219,13 +225,15 @@ def _panel(
     move_marker(figure, points)
     st.plotly_chart(figure, width="stretch", key=chart_key, config=chart_config)
     _explanation(chosen, min(t, len(chosen.curve.frame) - 1))
+    if on_step is not None:
+        on_step(t)
 
 
 def _explanation(item: Explained, t: int) -> None:
     ex = explain(item.curve, t)
     epoch = float(item.curve.frame["epoch"].iloc[t])
     lr = "no lr (the library stopped)" if not math.isfinite(ex.lr) else f"**{ex.lr:.6g}**"
-    st.markdown(f"**Step {t}** · epoch {epoch:.4g} · {item.label}: the library's lr is {lr}")
+    st.markdown(f"**Step {t}** · epoch {epoch:.4g} · {plain(item.label)}: the library's lr is {lr}")
     st.markdown(ex.sentence)
     st.caption("The formula with this step's numbers")
     st.latex(ex.latex)

@@ -11,6 +11,7 @@ from lrlab.export import render
 from lrlab.io import import_config
 from lrlab.simulate import Curve
 from lrlab.specs import LrlabError, ScheduleConfig
+from lrlab.ui.text import plain
 
 CODE_TABS = (
     ("PyTorch", "torch", "python", "py"),
@@ -41,7 +42,7 @@ def export_panel(config: ScheduleConfig, curve: Curve, key: str) -> None:
             try:
                 code = render(config, target)
             except LrlabError as exc:
-                st.info(str(exc))
+                st.info(plain(exc))
                 continue
             st.code(code, language=language)
             st.download_button(
@@ -94,7 +95,7 @@ def import_panel(key: str, on_load: Callable[[ScheduleConfig], list[str]]) -> No
         )
         st.button("Load", key=f"{key}.import_load", icon=":material/input:", on_click=_load, args=(key, on_load))
         for kind, message in st.session_state.pop(f"{key}.import_notice", []) or []:
-            (st.error if kind == "error" else st.info)(message)
+            (st.error if kind == "error" else st.info)(plain(message))
 
 
 def _load(key: str, on_load: Callable[[ScheduleConfig], list[str]]) -> None:
@@ -102,8 +103,10 @@ def _load(key: str, on_load: Callable[[ScheduleConfig], list[str]]) -> None:
     upload = st.session_state.get(f"{key}.import_file")
     source = upload.getvalue() if upload is not None else st.session_state.get(f"{key}.import_text", "")
     try:
-        config = import_config(source, dataset_size=int(st.session_state.get(f"{key}.import_dataset") or 0) or None)
-        notices = [("info", m) for m in on_load(config)]
+        notes: list[str] = []  # values read that do not take effect as written (warmup_ratio beside warmup_steps)
+        dataset_size = int(st.session_state.get(f"{key}.import_dataset") or 0) or None
+        config = import_config(source, dataset_size=dataset_size, notes=notes)
+        notices = [("info", m) for m in (*on_load(config), *notes)]
     except LrlabError as exc:
         notices = [("error", str(exc))]
     st.session_state[f"{key}.import_notice"] = notices

@@ -116,8 +116,10 @@ def setup_values(setup: TrainSetup, *, epochs: bool = True) -> dict[str, Any]:
 
 
 def apply_link(prefix: str, query: dict[str, str], ignored: list[str]) -> None:
+    from lrlab.ui.links import Field, restore
     from lrlab.ui.state import checked_values
 
+    restore({"momentum": Field(f"{prefix}.momentum", SETUP_DEFAULTS["momentum"], low=0.0, high=0.999)}, query, ignored)
     for key, value in checked_values(query, SETUP_LINK_LIMITS, ignored).items():
         if key == "hidden" and value not in HIDDEN:
             ignored.append(f"hidden={value}")

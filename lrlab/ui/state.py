@@ -18,6 +18,7 @@ from lrlab.schedulers import SCHEDULERS, get_spec
 from lrlab.specs import LrlabError, SchedulerSpec, format_value, parse_value
 
 __all__ = ["parse_value"]  # re-exported for pages
+from lrlab.ui.text import plain
 from lrlab.ui.widgets import seed_params
 
 MAX_QUERY_CHARS = 20_000  # a link longer than this is not read (a visitor can't make us parse megabytes)
@@ -56,17 +57,22 @@ def share_link(values: dict[str, Any]) -> str:
     return f"{base}?{urlencode({k: format_value(v) for k, v in values.items()})}"
 
 
-def show_share(values: dict[str, Any]) -> None:
-    """A "share" expander with the link in a code box (which has a copy button)."""
+def show_share(values: dict[str, Any], not_carried: tuple[str, ...] | list[str] = ()) -> None:
+    """A "share" expander with the link in a code box (which has a copy button); ``not_carried`` names
+    what the view holds that the link can't carry (an uploaded file, say)."""
     with st.expander("Share this view", icon=":material/link:"):
         st.caption("Anyone who opens this link sees the same curves. The address bar keeps it up to date too.")
         st.code(share_link(values), language=None, wrap_lines=True)
+        if not_carried:
+            st.warning("This link does not carry " + "; ".join(not_carried) + ".", icon=":material/link_off:")
 
 
 def notice(ignored: list[str]) -> None:
     if ignored:
         st.info(
-            "Some values in the link were ignored: " + "; ".join(ignored[:6]) + ("…" if len(ignored) > 6 else ""),
+            "Some values in the link were ignored: "
+            + plain("; ".join(ignored[:6]))
+            + ("…" if len(ignored) > 6 else ""),
             icon=":material/link_off:",
         )
 
@@ -92,7 +98,7 @@ def checked_values(query: dict[str, str], limits: dict[str, tuple], ignored: lis
 
 RUN_KEYS = {  # what a link may set besides the scheduler and its parameters
     "steps": (int, 1, None),
-    "base_lr": (float, 1e-6, 10.0),
+    "base_lr": (float, 0.0, 1e3),  # as lrlab.specs.validate_run: (0, 1000]
     "steps_per_epoch": (int, 1, None),
 }
 
@@ -105,6 +111,7 @@ def apply_run_values(prefix: str, query: dict[str, str], max_steps: int, ignored
         value = parse_value(query[key])
         high = max_steps if high is None else high
         ok = isinstance(value, (int, float)) and not isinstance(value, bool) and low <= value <= high
+        ok = ok and (key != "base_lr" or value > 0)
         if ok and (kind is float or float(value).is_integer()):
             st.session_state[f"{prefix}.{key}"] = kind(value)
         else:
@@ -129,7 +136,7 @@ def apply_params(
             ignored.append(f"{key} (not a parameter of {spec.name})")
             continue
         try:
-            values[key] = names[key].coerce(parse_value(raw), steps)
+            values[key] = names[key].coerce(names[key].parse(raw), steps)
         except LrlabError as exc:
             ignored.append(str(exc))
     seed_params(spec, prefix, values)

@@ -67,13 +67,66 @@ def optimizer_label(kind: str) -> str:
 
 
 def interval_label(kind: str) -> str:
-    return {"step": "per optimizer step", "epoch": "per epoch"}[kind]
+    return {
+        "step": "per optimizer step",
+        "epoch": "per epoch",
+        "epoch_fraction": "step(epoch + i / steps_per_epoch) per optimizer step",
+        "epoch_arg": "step(epoch + 1) per epoch",
+    }[kind]
 
 
 def lr_slider(where: Any, label: str, *, key: str, **kwargs: Any) -> float:
-    """A learning rate on a log-scale slider (1e-6 … 10, the current value always an option)."""
-    options = log_grid(1e-6, 10.0, include=(st.session_state[key],))
-    return where.select_slider(label, options=options, key=key, format_func=fmt_number, **kwargs)
+    """A learning rate typed exactly (any number; validation names what is allowed), with a log-scale
+    slider under it as a helper (1e-6 … 10, widened to hold the current value, which is always an option).
+
+    The typed box holds the truth under ``key``; the slider (``key + ".slider"``) only mirrors it, so a
+    value the slider can't hold (20, 1.234e-7) is kept as typed, linked or imported.
+    """
+    st.session_state.setdefault(key, 0.1)
+    value = where.number_input(label, key=key, format="%g", step=None, on_change=mark_set, args=(key,), **kwargs)
+    if _is_number(value) and value > 0:
+        options = log_grid(min(1e-6, value), max(10.0, value), include=(value,))
+        st.session_state[key + ".slider"] = value
+        where.select_slider(
+            label,
+            options=options,
+            key=key + ".slider",
+            format_func=fmt_number,
+            label_visibility="collapsed",
+            on_change=_from_slider,
+            args=(key,),
+        )
+    return value
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def mark_set(key: str) -> None:
+    """Widget callback: the user set this value (it no longer follows the run)."""
+    st.session_state[key + "._set"] = True
+
+
+def _from_slider(key: str) -> None:
+    """Slider callback: the helper slider moved, so the typed box (the truth) takes its value.
+
+    Another callback of the same rerun may have forgotten the slider already (a reset, a new scheduler):
+    then there is nothing to take."""
+    if key + ".slider" not in st.session_state:
+        return
+    st.session_state[key] = st.session_state[key + ".slider"]
+    mark_set(key)
+
+
+def follow_run(key: str) -> None:
+    """Button callback: forget a set value so that it follows the run again."""
+    for suffix in ("", "._set", ".slider"):
+        st.session_state.pop(key + suffix, None)
+
+
+def is_set(key: str) -> bool:
+    return bool(st.session_state.get(key + "._set"))
 
 
 def number(where: Any, label: str, low: float, high: float, default: float, *, key: str, **kwargs: Any) -> Any:
@@ -95,7 +148,7 @@ def key_for(prefix: str, spec: SchedulerSpec, param: ParamSpec) -> str:
 def reset_params(prefix: str, spec: SchedulerSpec) -> None:
     """Forget the stored values of a scheduler's widgets so they come back with their defaults."""
     for param in spec.params:
-        for suffix in ("", ".text", "._last", "._range"):
+        for suffix in ("", ".text", "._last", "._range", "._set", ".slider"):
             st.session_state.pop(key_for(prefix, spec, param) + suffix, None)
 
 
@@ -111,9 +164,10 @@ def seed_params(spec: SchedulerSpec, prefix: str, params: dict[str, Any]) -> Non
         elif param.kind == "children":
             st.session_state[key + ".text"] = json.dumps(_plain(value), indent=1)
         elif isinstance(value, tuple):  # a per-group value: the widget shows group 0's
-            st.session_state[key] = st.session_state[key + "._last"] = value[0]
+            st.session_state[key] = value[0]
         else:
-            st.session_state[key] = st.session_state[key + "._last"] = value
+            st.session_state[key] = value
+        st.session_state[key + "._set"] = True  # a linked, imported, preset or copied value stays as given
 
 
 def _plain(value: Any) -> Any:
@@ -134,6 +188,56 @@ def render_params(spec: SchedulerSpec, key_prefix: str, steps: int) -> dict[str,
     return values
 
 
+def run_sized(p: ParamSpec) -> bool:
+    """A parameter whose default is a function of the run length (T_max, total_steps, warmup, …)."""
+    return callable(p.default)
+
+
+def chosen_params(spec: SchedulerSpec, key_prefix: str, values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` without the run-sized parameters the user never set: what a link, a stored curve or
+    a copy carries (an absent run-sized value follows the run it is used with)."""
+    return {
+        name: value
+        for name, value in values.items()
+        if not run_sized(p := spec.param(name)) or is_set(key_for(key_prefix, spec, p))
+    }
+
+
+def fit_note(p: ParamSpec, value: Any, steps: int, scheduler: str = "") -> str | None:
+    """Why a set run-sized value no longer fits a run of ``steps`` steps, or None when it fits."""
+    if not run_sized(p) or not _is_number(value) or isinstance(value, bool):
+        return None
+    default = p.default_for(steps)
+    if default == steps and value < steps:  # a length meant to cover the run
+        if scheduler == "OneCycleLR" and p.name == "total_steps":
+            return (
+                f"total_steps = {value:g} is shorter than the run's {steps} steps: OneCycleLR will refuse "
+                f"step {int(value) + 1}"
+            )
+        return f"{p.name} = {value:g} is shorter than the run's {steps} steps: the schedule ends before the run does"
+    if default == steps and value > steps:
+        return f"{p.name} = {value:g} is longer than the run's {steps} steps: the run stops before the schedule ends"
+    if value > steps:
+        return f"{p.name} = {value:g} is past the end of the run ({steps} steps)"
+    return None
+
+
+def _fit_notice(p: ParamSpec, key: str, steps: int) -> None:
+    """A note under a set run-sized value that no longer fits the run, with a button to follow it again."""
+    scheduler = key.split(".")[-2] if key.count(".") >= 2 else ""
+    note = fit_note(p, st.session_state.get(key), steps, scheduler)
+    if note is None:
+        return
+    st.caption(f":material/info: {note}.")
+    st.button(
+        f"Follow the run ({fmt_number(p.default_for(steps))})",
+        key=key + ".follow",
+        on_click=follow_run,
+        args=(key,),
+        help=f"Set {p.name} from the run length again (its default), and keep following it.",
+    )
+
+
 def _render(p: ParamSpec, key: str, steps: int) -> Any:
     default = p.default_for(steps)
     label = p.name
@@ -152,60 +256,71 @@ def _render(p: ParamSpec, key: str, steps: int) -> Any:
     if p.kind == "children":
         return _children_json(p, key, default, help_text)
     low, high = p.bounds_for(steps)
+    if run_sized(p) and not is_set(key):
+        st.session_state[key] = default  # never set by the user: it follows the run
+    st.session_state.setdefault(key, default)
+    current = st.session_state[key]
+    if _is_number(current):  # the box's type is the parameter's (a link may give 1 for 1.0)
+        if p.kind == "int" and float(current).is_integer():
+            st.session_state[key] = int(current)
+        elif p.kind == "float":
+            st.session_state[key] = float(current)
     if p.optional:
-        st.session_state.setdefault(key, default)
         return st.number_input(
             label,
-            min_value=low,
-            max_value=high,
             step=1 if p.kind == "int" else None,
-            format=None if p.kind == "int" else "%g",
+            format="%d" if p.kind == "int" else "%g",
             key=key,
             help=help_text + " Leave empty for the library's default.",
             placeholder="library default",
+            on_change=mark_set,
+            args=(key,),
         )
-    st.session_state.setdefault(key, default)
-    current = st.session_state[key]
+    # The typed box is the truth (no min/max: a value out of bounds is kept and validation names the
+    # allowed range); a slider under it is a helper whose range always holds the current value.
+    value = st.number_input(
+        label,
+        step=1 if p.kind == "int" else None,
+        format="%d" if p.kind == "int" else "%g",
+        key=key,
+        help=help_text,
+        on_change=mark_set,
+        args=(key,),
+    )
+    _helper_slider(p, key, value, low, high, default, steps)
+    if is_set(key):
+        _fit_notice(p, key, steps)
+    return value
+
+
+def _helper_slider(p: ParamSpec, key: str, value: Any, low: Any, high: Any, default: Any, steps: int) -> None:
+    """The slider under a typed number. Its own key, synced from the truth on every run: when its range
+    changes (Steps changed) it becomes a new widget, and that is harmless as it holds no truth."""
+    if not _is_number(value):
+        return
+    skey = key + ".slider"
+    common = {"key": skey, "label_visibility": "collapsed", "on_change": _from_slider, "args": (key,)}
     if p.kind == "int":
-        if callable(p.default) or callable(p.high):
-            # a size that follows the run length: a slider over [low, 2 × steps] (past the run too,
-            # to show what happens when a schedule is sized longer or shorter than the run)
-            top = int(max(2 * steps, default, current if isinstance(current, int) else 0, (low or 0) + 1))
-            if high is not None:
-                top = min(top, int(high))  # e.g. T_max at 1M steps: the slider ends where the spec does
-            lo = int(low or 0)
-            _keep_across_range_change(key, (lo, top), lambda v: min(max(v, lo), top))
-            value = st.slider(label, min_value=lo, max_value=top, key=key, help=help_text)
-            st.session_state[key + "._last"] = value
-            return value
-        return st.number_input(label, min_value=int(low), max_value=int(high), step=1, key=key, help=help_text)
+        if not (run_sized(p) or callable(p.high)):
+            return  # a plain integer (T_mult, a cycle count): the box is enough
+        top = int(max(2 * steps, default, (low or 0) + 1))
+        if high is not None:
+            top = min(top, int(high))  # e.g. T_max at 1M steps: the slider ends where the spec does
+        lo, top = int(min(low or 0, value)), int(max(top, value))
+        st.session_state[skey] = int(value)
+        st.slider(p.name, min_value=lo, max_value=top, step=1, **common)
+        return
     if p.log:
-        options = log_grid(low, high, include=(default, current))
-        _keep_across_range_change(key, tuple(options), lambda v: v if v in options else default)
-        value = st.select_slider(label, options=options, key=key, help=help_text, format_func=fmt_number)
-        st.session_state[key + "._last"] = value
-        return value
+        options = log_grid(min(low, value), max(high, value), include=(default, value))
+        st.session_state[skey] = float(value)
+        st.select_slider(p.name, options=options, format_func=fmt_number, **common)
+        return
     if low is not None and high is not None and high - low <= 10:
         lo = float(low) if not p.low_open else float(low) + _step(low, high)
         hi = float(high) if not p.high_open else float(high) - _step(low, high)
-        if isinstance(current, (int, float)) and not lo <= current <= hi:
-            st.session_state[key] = float(min(max(current, lo), hi))
-        elif isinstance(current, int):
-            st.session_state[key] = float(current)
-        return st.slider(
-            label, min_value=lo, max_value=hi, step=_step(low, high), key=key, help=help_text, format="%.4g"
-        )
-    return st.number_input(label, min_value=low, max_value=high, key=key, help=help_text, format="%g")
-
-
-def _keep_across_range_change(key: str, signature: tuple, fit: Any) -> None:
-    """Streamlit forgets a keyed slider's value when its range changes (it becomes a new widget and
-    starts at its minimum). Remember the last value and the range; when the range changes, put the
-    last value (fitted into the new range) back before the widget is drawn."""
-    last, range_key = key + "._last", key + "._range"
-    if st.session_state.get(range_key) not in (None, signature) and last in st.session_state:
-        st.session_state[key] = fit(st.session_state[last])
-    st.session_state[range_key] = signature
+        lo, hi = min(lo, float(value)), max(hi, float(value))
+        st.session_state[skey] = float(value)
+        st.slider(p.name, min_value=lo, max_value=hi, step=_step(low, high), format="%.4g", **common)
 
 
 def _step(low: float, high: float) -> float:
@@ -217,8 +332,12 @@ def _int_list(p: ParamSpec, key: str, default: Any, help_text: str) -> Any:
     """A list of integers typed as ``5, 15`` (or JSON). Returns the list, or the raw text when it
     does not parse so that validation names the parameter and shows the value."""
     text_key = key + ".text"
+    if run_sized(p) and not is_set(key):  # milestones never typed follow the run
+        st.session_state[text_key] = ", ".join(str(v) for v in default)
     st.session_state.setdefault(text_key, ", ".join(str(v) for v in default))
-    text = st.text_input(p.name, key=text_key, help=help_text + " Comma-separated, e.g. 5, 15.")
+    text = st.text_input(
+        p.name, key=text_key, help=help_text + " Comma-separated, e.g. 5, 15.", on_change=mark_set, args=(key,)
+    )
     cleaned = text.strip().strip("[]")
     if not cleaned:
         return []
@@ -240,6 +359,7 @@ def _children_json(p: ParamSpec, key: str, default: Any, help_text: str) -> Any:
 def legend_rows(spec: SchedulerSpec, params: dict[str, Any], base_lr: float) -> list[dict[str, str]]:
     """The formula's symbol legend with the current value of each parameter where it has one."""
     symbols = {p.symbol: p.name for p in spec.params if p.symbol}
+    lists = {p.name for p in spec.params if p.kind == "int_list"}  # a list is the value itself (milestones)
     rows = []
     for symbol, meaning in spec.legend:
         name = symbols.get(symbol)
@@ -247,9 +367,11 @@ def legend_rows(spec: SchedulerSpec, params: dict[str, Any], base_lr: float) -> 
             value = base_lr
         else:
             value = params.get(name) if name else (base_lr if symbol in (r"\eta_0", r"\eta_{\text{base}}") else None)
-        if isinstance(value, (list, tuple)):  # a per-group value: group 0's, as the widget shows
-            value = value[0] if value else None
-        rows.append(
-            {"symbol": f"${symbol}$", "meaning": meaning, "value": fmt_number(value) if value is not None else ""}
-        )
+        if isinstance(value, (list, tuple)) and name in lists:
+            shown = "[" + ", ".join(fmt_number(v) for v in value) + "]"
+        else:
+            if isinstance(value, (list, tuple)):  # a per-group value: group 0's, as the widget shows
+                value = value[0] if value else None
+            shown = fmt_number(value) if value is not None else ""
+        rows.append({"symbol": f"${symbol}$", "meaning": meaning, "value": shown})
     return rows

@@ -26,6 +26,8 @@ from .harness import (
 
 pytestmark = pytest.mark.e2e
 
+CHAPTERS = 12  # the lesson's chapters, from step decay to cosine with warm-up
+
 
 def library_lrs(name: str, steps: int, lr: float, **params: Any) -> list[float]:
     """The lr of each optimizer step from the real scheduler, built and stepped here."""
@@ -75,19 +77,19 @@ def test_next_moves_to_the_next_chapter_with_a_new_chart_and_a_new_link(lesson_p
     step = library_lrs("StepLR", 100, 0.1, step_size=20, gamma=0.5)
     wait_for_trace(page, "library", lambda t: matches(t, step), "chapter 1's chart: the real StepLR(20, 0.5)")
     heading(page, "1. Step decay").wait_for(state="visible")
-    assert page.get_by_text("Chapter 1 of 7: Step decay").count() == 1
+    assert page.get_by_text(f"Chapter 1 of {CHAPTERS}: Step decay").count() == 1
 
     page.get_by_role("button", name="Next →", exact=True).click()
 
-    exponential = library_lrs("ExponentialLR", 100, 0.1, gamma=0.9)
+    multistep = library_lrs("MultiStepLR", 100, 0.1, milestones=[30, 60], gamma=0.1)
     after = wait_for_trace(
-        page, "library", lambda t: matches(t, exponential), "chapter 2's chart: the real ExponentialLR(0.9)"
+        page, "library", lambda t: matches(t, multistep), "chapter 2's chart: the real MultiStepLR([30, 60], 0.1)"
     )
     assert after["y"] != step
-    heading(page, "2. Exponential decay").wait_for(state="visible")
-    page.get_by_text("Chapter 2 of 7: Exponential decay").wait_for(state="visible")
-    wait_until(page, lambda: query_of(page.url).get("chapter") == ["exponential"], "the URL to name chapter 2")
-    assert query_of(page.url) == {"chapter": ["exponential"], "gamma": ["0.9"]}
+    heading(page, "2. Multi-step decay").wait_for(state="visible")
+    page.get_by_text(f"Chapter 2 of {CHAPTERS}: Multi-step decay").wait_for(state="visible")
+    wait_until(page, lambda: query_of(page.url).get("chapter") == ["multistep"], "the URL to name chapter 2")
+    assert query_of(page.url) == {"chapter": ["multistep"], "milestone_1": ["30"], "milestone_2": ["60"]}
     assert page.locator(EXCEPTION).count() == 0, page_errors_text(page)
 
 
@@ -97,7 +99,7 @@ def test_a_chapter_link_opens_that_chapter_with_the_settings_it_carries(page: An
     wait_for_chart(page)
     expected = library_lrs("CosineAnnealingWarmRestarts", 200, 0.1, T_0=10, T_mult=3)
     wait_for_trace(page, "library", lambda t: matches(t, expected), "the real CosineAnnealingWarmRestarts(10, 3)")
-    heading(page, "4. Cosine with warm restarts").wait_for(state="visible")
+    heading(page, "7. Cosine with warm restarts").wait_for(state="visible")
     assert slider_value(page, "T_0 (length of the first cycle)") == 10
     assert slider_value(page, "T_mult (growth of each cycle)") == 3
     assert page.locator(INFO_ALERT).count() == 0  # nothing in the link was ignored
@@ -129,17 +131,18 @@ def test_every_chapter_in_the_contents_is_a_link_that_opens_it(lesson_page: Any)
     chapter = opened.value
     chapter.set_default_timeout(PAGE_TIMEOUT_MS)
     wait_for_chart(chapter)
-    heading(chapter, "5. Reduce on plateau").wait_for(state="visible")
+    heading(chapter, "10. Reduce on plateau").wait_for(state="visible")
     reduced = wait_for_trace(chapter, "reduced", lambda t: len(t["x"]) > 0, "the reductions on the chart")
     assert reduced["x"][0] == 9  # patience 3: best loss at epoch 5, four bad epochs → cut after epoch 9
     assert chapter.locator(EXCEPTION).count() == 0, page_errors_text(chapter)
 
 
-def test_open_in_playground_shows_the_same_schedule_on_the_playground(lesson_page: Any) -> None:
-    page = lesson_page
-    page.get_by_role("button", name="Next →", exact=True).click()
+def test_open_in_playground_shows_the_same_schedule_on_the_playground(page: Any, base_url: str) -> None:
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    page.goto(base_url + "/lesson?chapter=exponential")
+    wait_for_chart(page)
     expected = library_lrs("ExponentialLR", 100, 0.1, gamma=0.9)
-    wait_for_trace(page, "library", lambda t: matches(t, expected), "chapter 2's chart: the real ExponentialLR(0.9)")
+    wait_for_trace(page, "library", lambda t: matches(t, expected), "chapter 3's chart: the real ExponentialLR(0.9)")
     # (Streamlit also keeps a hidden copy of a link button for measuring it: take the visible one)
     href = page.get_by_role("link", name="Open in Playground").get_attribute("href")
     assert query_of(href) == {"scheduler": ["ExponentialLR"], "steps": ["100"], "base_lr": ["0.1"], "gamma": ["0.9"]}
@@ -151,3 +154,43 @@ def test_open_in_playground_shows_the_same_schedule_on_the_playground(lesson_pag
     assert playground.get_by_role("heading", name="Playground").count() == 1
     assert trace(playground, "closed form") is not None
     assert playground.locator(EXCEPTION).count() == 0, page_errors_text(playground)
+
+
+# Streamlit scrolls inside its main container (data-testid=stMain), not the window: read both.
+_SCROLL_JS = """() => {
+  const main = document.querySelector('[data-testid="stMain"]');
+  return {top: main ? main.scrollTop : 0, max: main ? main.scrollHeight - main.clientHeight : 0, window: window.scrollY};
+}"""
+
+
+def test_the_bottom_next_button_lands_at_the_top_of_the_next_chapter(page: Any, base_url: str) -> None:
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    page.goto(base_url + "/lesson?chapter=cyclic")
+    wait_for_chart(page)
+    heading(page, "8. Cyclical learning rates").wait_for(state="visible")
+    bottom_next = page.get_by_role("button", name="Next: The 1cycle policy →", exact=True)
+    bottom_next.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    before = page.evaluate(_SCROLL_JS)
+    assert before["top"] > 500, before  # the reader is far down the page, at the bottom button
+
+    bottom_next.click()
+
+    heading(page, "9. The 1cycle policy").wait_for(state="visible")
+    wait_for_trace(page, "momentum", lambda t: len(t["y"] or []) == 100, "chapter 9's chart with its momentum")
+    page.wait_for_timeout(500)  # let the rest of the new chapter render: the position must stay at the top
+    after = page.evaluate(_SCROLL_JS)
+    assert after["top"] == 0 and after["window"] == 0, after
+    assert after["max"] > 500  # a long page: the top is a choice, not the only place there is
+    title = page.get_by_role("heading", name="Lesson: learning-rate schedules, step by step")
+    assert title.bounding_box()["y"] >= 0 and heading(page, "9. The 1cycle policy").is_visible()
+
+    # and back: the bottom Previous of chapter 9 lands at the top of chapter 8 as well
+    page.get_by_role("button", name="← Previous: Cyclical learning rates", exact=True).scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    assert page.evaluate(_SCROLL_JS)["top"] > 500
+    page.get_by_role("button", name="← Previous: Cyclical learning rates", exact=True).click()
+    heading(page, "8. Cyclical learning rates").wait_for(state="visible")
+    page.wait_for_timeout(500)
+    assert page.evaluate(_SCROLL_JS)["top"] == 0
+    assert page.locator(EXCEPTION).count() == 0, page_errors_text(page)
