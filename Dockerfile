@@ -17,9 +17,11 @@ WORKDIR /app
 # CPU-only torch in its own layer, first: the plain PyPI wheel would bring CUDA (several GB).
 RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
 
-# Runtime requirements (their torch pin is already satisfied by the layer above).
-COPY requirements.txt .
-RUN pip install -r requirements.txt
+# Runtime requirements (their torch pin is already satisfied by the layer above); timm and fastai without
+# their declared dependencies (torchvision/spacy would replace torch with a CUDA build).
+COPY requirements.txt requirements-nodeps.txt ./
+RUN pip install -r requirements.txt \
+    && pip install --no-deps -r requirements-nodeps.txt
 
 # The app and the package.
 COPY pyproject.toml README.md ./

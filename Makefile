@@ -47,9 +47,10 @@ install-dev: $(STAMP_DEV)
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP_APP): requirements.txt pyproject.toml | $(PY)
+$(STAMP_APP): requirements.txt requirements-nodeps.txt pyproject.toml | $(PY)
 	$(PIP) install $(TORCH)
 	$(PIP) install -r requirements.txt
+	$(PIP) install --no-deps -r requirements-nodeps.txt
 	$(PIP) install -e . --no-deps
 	touch $@
 

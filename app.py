@@ -29,11 +29,11 @@ PAGES = [
 page = st.navigation(PAGES)
 
 with st.sidebar:
-    from importlib.metadata import version
+    from lrlab.ui.nav import library_versions
 
     st.caption(
-        "Every curve is produced by the real library object, stepped. "
-        f"torch {version('torch')} · transformers {version('transformers')}"
+        "Every curve is produced by the real library object, driven as its own training loop drives it. "
+        + " · ".join(library_versions())
     )
 
 try:

@@ -41,6 +41,11 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     listing = sub.add_parser("list", help="list every scheduler lrlab knows")
     listing.add_argument("--format", choices=("text", "json"), default="text")
+    listing.add_argument(
+        "--library",
+        choices=("torch", "transformers", "timm", "keras", "optax", "fastai"),
+        help="only this library's schedules",
+    )
     info = sub.add_parser("info", help="parameters, defaults and formula of one scheduler")
     info.add_argument("name")
     info.add_argument("--steps", type=int, default=1000, help="run length used for step-relative defaults")
@@ -79,20 +84,34 @@ def _lab_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--seed", type=int, default=0)
 
 
-def _list(fmt: str) -> str:
+def _list(fmt: str, library: str | None = None) -> str:
+    """Every schedule (or one library's), grouped by library; a library not installed here says how to get it."""
     from lrlab.schedulers import SCHEDULERS
 
+    specs = [s for s in SCHEDULERS.values() if library is None or s.library == library]
     if fmt == "json":
         rows = [
-            {"name": s.name, "library": s.library, "aliases": list(s.aliases), "title": s.title}
-            for s in SCHEDULERS.values()
+            {
+                "name": s.name,
+                "library": s.library,
+                "aliases": list(s.aliases),
+                "title": s.title,
+                "available": s.unavailable() is None,
+            }
+            for s in specs
         ]
         return json.dumps(rows, indent=2)
-    width = max(len(name) for name in SCHEDULERS)
+    width = max((len(s.name) for s in specs), default=0)
     lines = []
-    for spec in SCHEDULERS.values():
+    missing: dict[str, str] = {}
+    for spec in specs:
         alias = f"  (alias: {', '.join(spec.aliases)})" if spec.aliases else ""
-        lines.append(f"{spec.name:<{width}}  {spec.library:<12}  {spec.title}{alias}")
+        why = spec.unavailable()
+        if why is not None:
+            missing[spec.library] = why
+        flag = "  [not installed]" if why is not None else ""
+        lines.append(f"{spec.name:<{width}}  {spec.library:<12}  {spec.title}{alias}{flag}")
+    lines += [f"note: {why}" for why in missing.values()]
     return "\n".join(lines)
 
 
@@ -265,7 +284,7 @@ def _run(argv: Sequence[str] | None) -> tuple[int, str]:
     try:
         args = _parser().parse_args(argv)
         if args.command == "list":
-            out = _list(args.format)
+            out = _list(args.format, args.library)
         elif args.command == "export":
             out = _export(args)
         elif args.command == "info":

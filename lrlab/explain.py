@@ -25,7 +25,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -33,6 +33,7 @@ import plotly.graph_objects as go
 
 from lrlab import compose
 from lrlab import formulas as F
+from lrlab.explaining import Part, Step, num
 from lrlab.expr import parse, to_latex
 from lrlab.schedulers.hf_specs import inverse_sqrt_timescale, min_lr_rate_of, wsd_stable_steps
 from lrlab.simulate import Curve
@@ -65,11 +66,12 @@ class Explanation:
     recursive_latex: str | None = None
     recursive_value: float | None = None
     notes: tuple[str, ...] = ()
+    tolerance: float = MATCH_TOLERANCE  # float32 libraries (Keras, optax, fastai): the spec's tolerance
 
     @property
     def matches(self) -> bool:
-        """Whether the evaluated value equals the library's lr (within :data:`MATCH_TOLERANCE`)."""
-        return self.value is not None and _close(self.value, self.lr)
+        """Whether the evaluated value equals the library's lr (within :attr:`tolerance`)."""
+        return self.value is not None and _close(self.value, self.lr, max(self.tolerance, MATCH_TOLERANCE))
 
 
 def _close(a: float, b: float, rel: float = MATCH_TOLERANCE) -> bool:
@@ -77,25 +79,6 @@ def _close(a: float, b: float, rel: float = MATCH_TOLERANCE) -> bool:
 
 
 # ---- LaTeX numbers ------------------------------------------------------------------------------
-
-
-def num(x: float, digits: int = 4) -> str:
-    r"""A number as LaTeX: integers as such, else ``digits`` significant digits (``0.07016``),
-    very small or large ones as ``1.5 \times 10^{-7}``."""
-    x = float(x)
-    if math.isnan(x):
-        return r"\text{NaN}"
-    if math.isinf(x):
-        return r"\infty" if x > 0 else r"-\infty"
-    if x == 0:
-        return "0"
-    if x.is_integer() and abs(x) < 1e7:
-        return str(int(x))
-    text = f"{x:.{digits}g}"
-    if "e" in text:
-        mantissa, exponent = text.split("e")
-        return rf"{mantissa} \times 10^{{{int(exponent)}}}"
-    return text
 
 
 def _p(x: float) -> str:
@@ -136,34 +119,6 @@ def _plural(n: int, word: str) -> str:
 
 
 # ---- what an explainer sees and returns --------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Step:
-    """The inputs of one explainer: scheduler step ``k``, the group's initial lr, the validated params,
-    the run context, and ``prev``: the lr before this step (the library's lr after ``k − 1`` steps; at
-    ``k = 0`` the optimizer's lr before the scheduler's construction step)."""
-
-    k: int
-    lr0: float
-    params: Mapping[str, Any]
-    ctx: RunContext
-    prev: float
-    lhs: str = r"\eta"  # the symbol being computed (a chained child's factor is f_i)
-
-
-@dataclass(frozen=True)
-class Part:
-    """What an explainer returns: the value, the substitution, the sentence, the recursive update."""
-
-    value: float | None
-    given: tuple[tuple[str, Any], ...]
-    lines: tuple[str, ...]
-    sentence: str
-    event: str
-    recursive: str | None = None
-    recursive_value: float | None = None
-    notes: tuple[str, ...] = field(default=())
 
 
 def _eta(s: Step) -> str:
@@ -1328,6 +1283,7 @@ def _explain_warmup_then_plateau(curve: Curve, t: int, lr: float, notes: list[st
         recursive_latex=tidy(part.recursive) if part.recursive else None,
         recursive_value=part.recursive_value,
         notes=(*notes, *part.notes),
+        tolerance=spec.tolerance if spec.tolerance > 1e-9 else MATCH_TOLERANCE,
     )
 
 
@@ -1396,7 +1352,8 @@ def explain(curve: Curve, t: int) -> Explanation:
     lr0 = ctx.group_lrs[0]
     prev = float(lrs[(k - 1) * every]) if k > 0 else lr0
     try:
-        part = EXPLAINERS[spec.name](Step(k=k, lr0=lr0, params=curve.params, ctx=ctx, prev=prev))
+        explainer = spec.explainer or EXPLAINERS[spec.name]
+        part = explainer(Step(k=k, lr0=lr0, params=curve.params, ctx=ctx, prev=prev))
     except (OverflowError, ZeroDivisionError):  # Python floats raise where the library's arithmetic did not
         sentence = (
             f"The formula cannot be evaluated in floating point at this step (an intermediate value overflows "
@@ -1424,6 +1381,7 @@ def explain(curve: Curve, t: int) -> Explanation:
         recursive_latex=tidy(part.recursive) if part.recursive else None,
         recursive_value=part.recursive_value,
         notes=(*notes, *part.notes),
+        tolerance=spec.tolerance if spec.tolerance > 1e-9 else MATCH_TOLERANCE,
     )
 
 

@@ -9,6 +9,10 @@ Targets:
   otherwise the ``Trainer(optimizers=(optimizer, scheduler))`` form.
 - ``lightning`` — ``configure_optimizers`` returning the scheduler dict with the right
   ``interval`` (Lightning's default is ``"epoch"``) and ``frequency``.
+- ``timm`` / ``keras`` / ``optax`` / ``fastai`` — a schedule of that library in its own idiom (timm's
+  loop with ``step_update`` and ``step``; a Keras optimizer given the schedule; ``optax.sgd`` given the
+  schedule; a fastai ``Learner.fit_one_cycle``), written by the library's adapter (the spec's
+  ``export``). Each defines ``train(steps, steps_per_epoch)`` returning the lr of every update.
 - ``yaml`` / ``json`` — lrlab's own versioned config (``version: 1``), which :mod:`lrlab.io` reads.
 
 Every snippet is generated from the scheduler's spec; the tests execute them and check that they
@@ -33,7 +37,11 @@ import yaml
 from lrlab.simulate import _fast, _simulate, has_fast_path, refusal_message, resolve, stepping_call
 from lrlab.specs import MAX_STEPS, LibraryRefusal, LrlabError, RunContext, ScheduleConfig, SchedulerSpec
 
-TARGETS = ("torch", "transformers", "lightning", "yaml", "json")
+#: Code in a library's own idiom: a schedule of that library, exported by its adapter.
+LIBRARY_TARGETS = ("timm", "keras", "optax", "fastai")
+TARGETS = ("torch", "transformers", "lightning", *LIBRARY_TARGETS, "yaml", "json")
+#: torch-loop targets: only torch and transformers schedules (torch LRSchedulers) go there.
+TORCH_TARGETS = ("torch", "transformers", "lightning")
 # schedules whose object is not a torch LRScheduler (Lightning refuses them without a step hook)
 NOT_LR_SCHEDULERS = frozenset({"get_greedy_schedule"})
 SCHEMA_VERSION = 1
@@ -527,8 +535,44 @@ def config_dict(config: ScheduleConfig) -> dict[str, Any]:
     return data
 
 
+def targets_for(spec: SchedulerSpec) -> tuple[str, ...]:
+    """The export targets that can express a schedule of ``spec``'s library (the others say why not)."""
+    if spec.library in ("torch", "transformers"):
+        return (*TORCH_TARGETS, "yaml", "json")
+    if spec.library == "timm":  # timm's schedulers drive a torch optimizer: its loop is a PyTorch script
+        return ("timm", "yaml", "json")
+    return (spec.library, "yaml", "json")
+
+
+def _library_script(config: ScheduleConfig, target: str) -> str:
+    spec, params, ctx = resolve(config)
+    if spec.library != target or spec.export is None:
+        raise LrlabError(
+            f"{spec.name} is a {spec.library} schedule: the {target} export writes {target}'s own schedules; "
+            f"export it as {' / '.join(t for t in targets_for(spec) if t not in ('yaml', 'json'))} code",
+            field="target",
+        )
+    return spec.export(config, params, ctx)
+
+
+def _torch_only(config: ScheduleConfig, target: str) -> None:
+    from lrlab.schedulers import get_spec
+
+    spec = get_spec(config.scheduler)
+    if spec.library not in ("torch", "transformers"):
+        raise LrlabError(
+            f"{spec.name} is a {spec.library} schedule, not a torch LRScheduler: export it as "
+            f"{' / '.join(t for t in targets_for(spec) if t not in ('yaml', 'json'))} code",
+            field="target",
+        )
+
+
 def render(config: ScheduleConfig, target: str) -> str:
     """The snippet for ``target`` (one of :data:`TARGETS`), or :class:`LrlabError`."""
+    if target in LIBRARY_TARGETS:
+        return _library_script(config, target)
+    if target in TORCH_TARGETS:
+        _torch_only(config, target)
     if target == "torch":
         return pytorch(config)
     if target == "transformers":

@@ -102,6 +102,15 @@ def stepping_call(interval: str) -> str:
 
 def check_interval(spec: SchedulerSpec, interval: str) -> None:
     """Refuse, naming the field, a stepping pattern the library refuses or ignores for this scheduler."""
+    if spec.intervals:
+        if interval not in spec.intervals:
+            allowed = ", ".join(repr(i) for i in spec.intervals)
+            raise invalid(
+                "interval",
+                interval,
+                f"{spec.name} is driven as {spec.library} drives it: the interval must be one of {allowed}",
+            )
+        return
     if interval in ("step", "epoch"):
         return
     why = None
@@ -139,7 +148,16 @@ def resolve(config: ScheduleConfig) -> tuple[SchedulerSpec, dict[str, Any], RunC
     validate_run(config.steps, config.base_lr, config.steps_per_epoch, config.group_lrs)
     validate_optimizer(config)
     spec = get_spec(config.scheduler)
+    missing = spec.unavailable()
+    if missing is not None:
+        raise LrlabError(missing, field="scheduler")
     check_interval(spec, config.interval)
+    if config.group_lrs and not spec.groups:
+        raise LrlabError(
+            f"Invalid group_lrs ({len(config.group_lrs)} extra groups): a {spec.library} schedule is one function "
+            "of the step, one learning rate; give no extra param groups",
+            field="group_lrs",
+        )
     params = dict(config.params_dict)
     if spec.base_lr_param and spec.base_lr_param in params:
         # CyclicLR's own base_lr *is* the curve's base lr; accept it under either name
@@ -211,60 +229,34 @@ def _simulate(config: ScheduleConfig, *, metrics: Any = None, eval_every: int = 
     momentum = spec.cycles_momentum is not None and spec.cycles_momentum(params)
     uses_betas = config.optimizer in ("adam", "adamw")
     mom_name = "beta1" if uses_betas else "momentum"
-    interval, spe = config.interval, config.steps_per_epoch
 
-    optimizer = _optimizer(config, ctx.group_lrs)
-    groups = optimizer.param_groups
     lrs = np.full((steps, n_groups), np.nan)
     moms = np.full(steps, np.nan) if momentum else None
     metric_col = np.full(steps, np.nan) if spec.needs_metric else None
     states: list[dict[str, Any]] = []
     stopped_at: int | None = None
     refusal: str | None = None
+    extra_columns: tuple[tuple[str, np.ndarray], ...] = ()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        try:
-            scheduler = spec.build(optimizer, params, ctx)
-        except Exception as exc:  # the library's own validation: show its message
-            raise _library_error(spec, exc, params) from None
-        optimizer.step()  # one real optimizer step first, as in a training loop (no order warning)
-        plateau = getattr(scheduler, "plateau", scheduler)  # WarmupThenPlateau: the metric goes to its plateau
-        warmup = getattr(scheduler, "warmup", None)
-        warmup_steps = getattr(scheduler, "warmup_steps", 0)
-        step = plateau.step
-        for t in range(steps):
-            if progress is not None and t % 20_000 == 0 and t:
-                progress(t / steps)
-            for g in range(n_groups):
-                lrs[t, g] = groups[g]["lr"]
-            if moms is not None:
-                moms[t] = groups[0]["betas"][0] if uses_betas else groups[0]["momentum"]
-            if t == steps - 1:
-                break
+        if spec.drive is not None:  # a library adapter drives its own objects (timm, Keras, optax, fastai)
             try:
-                if spec.needs_metric:
-                    if warmup is not None and t < warmup_steps:
-                        warmup.step()  # the hand-written switch: the warm-up first, then the plateau
-                    elif (t + 1) % eval_every == 0:
-                        value = float(metrics[(t + 1) // eval_every - 1])
-                        metric_col[t] = value
-                        before = _state(plateau)
-                        step(value)
-                        states.append({"step": t + 1, "metric": value, "before": before, "after": _state(plateau)})
-                elif interval == "step":
-                    step()
-                elif interval == "epoch_fraction":
-                    epoch, i = divmod(t, spe)
-                    step(epoch + i / spe)
-                elif (t + 1) % spe == 0:
-                    step() if interval == "epoch" else step((t + 1) // spe)
-            except Exception as exc:
-                stopped_at = t + 1
-                notes.append(
-                    f"{spec.name} refused step {t + 1} ({type(exc).__name__}: {exc}); the library curve stops there."
-                )
-                refusal = f"{type(exc).__name__}: {exc}"
-                break
+                driven = spec.drive(params, ctx, config)
+            except LrlabError:
+                raise
+            except Exception as exc:  # the library's own validation: show its message
+                raise _library_error(spec, exc, params) from None
+            lrs = np.asarray(driven.lrs, dtype=np.float64).reshape(steps, n_groups)
+            if driven.momentum is not None:
+                moms = np.asarray(driven.momentum, dtype=np.float64)
+            stopped_at, refusal, extra_columns = driven.stopped_at, driven.refusal, driven.columns
+            notes.extend(driven.notes)
+            if refusal is not None and stopped_at is not None:
+                notes.append(f"{spec.name} refused step {stopped_at} ({refusal}); the library curve stops there.")
+        else:
+            stopped_at, refusal = _step_torch(
+                spec, params, ctx, config, lrs, moms, metric_col, states, metrics, eval_every, progress, notes
+            )
     library_warnings = tuple(dict.fromkeys(str(w.message) for w in caught))
     for message in library_warnings:
         notes.append(f"{spec.library} warned: {message}")
@@ -296,6 +288,8 @@ def _simulate(config: ScheduleConfig, *, metrics: Any = None, eval_every: int = 
         data[mom_name] = moms
     if metric_col is not None:
         data["metric"] = metric_col
+    for name, column in extra_columns:
+        data[name] = np.asarray(column, dtype=np.float64)
     frame = pd.DataFrame(data)
 
     closed = None
@@ -305,7 +299,9 @@ def _simulate(config: ScheduleConfig, *, metrics: Any = None, eval_every: int = 
         if closed is None:  # e.g. a composition that is not a join or a product
             notes.append(f"No closed form for this {spec.name} configuration: only the library curve is drawn.")
         else:
-            max_rel, first_diff = compare(frame[list(lr_cols)].to_numpy(), closed[list(lr_cols)].to_numpy())
+            max_rel, first_diff = compare(
+                frame[list(lr_cols)].to_numpy(), closed[list(lr_cols)].to_numpy(), tolerance=spec.tolerance
+            )
     frame.attrs["notes"] = list(notes)
     return Curve(
         config=config,
@@ -322,6 +318,74 @@ def _simulate(config: ScheduleConfig, *, metrics: Any = None, eval_every: int = 
         refusal=refusal,
         library_warnings=library_warnings,
     )
+
+
+def _step_torch(
+    spec: SchedulerSpec,
+    params: dict[str, Any],
+    ctx: RunContext,
+    config: ScheduleConfig,
+    lrs: np.ndarray,
+    moms: np.ndarray | None,
+    metric_col: np.ndarray | None,
+    states: list[dict[str, Any]],
+    metrics: Any,
+    eval_every: int,
+    progress: Any,
+    notes: list[str],
+) -> tuple[int | None, str | None]:
+    """Build a torch LRScheduler (torch, transformers) and step it as the training loop does, filling
+    ``lrs`` / ``moms`` / ``metric_col`` / ``states`` in place; returns (stopped_at, refusal)."""
+    steps, n_groups = config.steps, len(ctx.group_lrs)
+    uses_betas = config.optimizer in ("adam", "adamw")
+    interval, spe = config.interval, config.steps_per_epoch
+    optimizer = _optimizer(config, ctx.group_lrs)
+    groups = optimizer.param_groups
+    stopped_at: int | None = None
+    refusal: str | None = None
+    try:
+        scheduler = spec.build(optimizer, params, ctx)
+    except Exception as exc:  # the library's own validation: show its message
+        raise _library_error(spec, exc, params) from None
+    optimizer.step()  # one real optimizer step first, as in a training loop (no order warning)
+    plateau = getattr(scheduler, "plateau", scheduler)  # WarmupThenPlateau: the metric goes to its plateau
+    warmup = getattr(scheduler, "warmup", None)
+    warmup_steps = getattr(scheduler, "warmup_steps", 0)
+    step = plateau.step
+    for t in range(steps):
+        if progress is not None and t % 20_000 == 0 and t:
+            progress(t / steps)
+        for g in range(n_groups):
+            lrs[t, g] = groups[g]["lr"]
+        if moms is not None:
+            moms[t] = groups[0]["betas"][0] if uses_betas else groups[0]["momentum"]
+        if t == steps - 1:
+            break
+        try:
+            if spec.needs_metric:
+                if warmup is not None and t < warmup_steps:
+                    warmup.step()  # the hand-written switch: the warm-up first, then the plateau
+                elif (t + 1) % eval_every == 0:
+                    value = float(metrics[(t + 1) // eval_every - 1])
+                    metric_col[t] = value
+                    before = _state(plateau)
+                    step(value)
+                    states.append({"step": t + 1, "metric": value, "before": before, "after": _state(plateau)})
+            elif interval == "step":
+                step()
+            elif interval == "epoch_fraction":
+                epoch, i = divmod(t, spe)
+                step(epoch + i / spe)
+            elif (t + 1) % spe == 0:
+                step() if interval == "epoch" else step((t + 1) // spe)
+        except Exception as exc:
+            stopped_at = t + 1
+            notes.append(
+                f"{spec.name} refused step {t + 1} ({type(exc).__name__}: {exc}); the library curve stops there."
+            )
+            refusal = f"{type(exc).__name__}: {exc}"
+            break
+    return stopped_at, refusal
 
 
 def refusal_message(name: str, step: int, reason: str, steps: int) -> str:
@@ -481,7 +545,7 @@ def verify(curve: Curve, progress: Any = None) -> tuple[float, int | None]:
     """Step the real library for a fast-path curve: (max relative difference, first differing step)."""
     library = _simulate(curve.config, progress=progress)
     cols = list(curve.lr_columns)
-    return compare(library.frame[cols].to_numpy(), curve.frame[cols].to_numpy())
+    return compare(library.frame[cols].to_numpy(), curve.frame[cols].to_numpy(), tolerance=curve.spec.tolerance)
 
 
 def _metric_stream(metrics: Any, eval_every: Any, steps: int, notes: list[str]) -> tuple[np.ndarray, int]:
@@ -595,10 +659,10 @@ def explain_events(
     )
 
 
-def compare(library: np.ndarray, closed: np.ndarray) -> tuple[float, int | None]:
+def compare(library: np.ndarray, closed: np.ndarray, tolerance: float = DIFF_TOLERANCE) -> tuple[float, int | None]:
     """Max relative difference of two curves and the first row where it exceeds :data:`DIFF_TOLERANCE`.
 
-    Relative to the closed form's value, floored at 1e-12 of the curve's largest magnitude, so that
+    ``tolerance`` is the spec's (float32 libraries round more). Relative to the closed form's value, floored at 1e-12 of the curve's largest magnitude, so that
     a curve passing through 0 is not judged by its rounding noise there; a difference within a few
     ulps of that largest magnitude is rounding noise and counts as 0 (torch's recursive LinearLR
     leaves ~1e-18 where the closed form of a decay to 0 is exactly 0). A value present in one curve
@@ -617,7 +681,7 @@ def compare(library: np.ndarray, closed: np.ndarray) -> tuple[float, int | None]
     rel = np.where(both_nan, 0.0, rel)
     rel = np.where(np.isnan(rel), np.inf, rel)
     row_max = rel.max(axis=1) if rel.ndim == 2 else rel
-    over = np.flatnonzero(row_max > DIFF_TOLERANCE)
+    over = np.flatnonzero(row_max > tolerance)
     return float(row_max.max()) if row_max.size else 0.0, (int(over[0]) if over.size else None)
 
 

@@ -15,7 +15,18 @@ from typing import Any, Literal
 
 import numpy as np
 
-Library = Literal["torch", "transformers"]
+Library = Literal["torch", "transformers", "timm", "keras", "optax", "fastai"]
+#: Every library lrlab drives, in the order pickers show them.
+LIBRARIES: tuple[str, ...] = ("torch", "transformers", "timm", "keras", "optax", "fastai")
+#: The module a library's schedules live in (for qualified names in messages and docs).
+LIBRARY_MODULES = {
+    "torch": "torch.optim.lr_scheduler",
+    "transformers": "transformers",
+    "timm": "timm.scheduler",
+    "keras": "keras.optimizers.schedules",
+    "optax": "optax.schedules",
+    "fastai": "fastai.callback.schedule",
+}
 ParamKind = Literal["int", "float", "bool", "choice", "int_list", "expr", "children"]
 Default = Any  # a value, or a callable ``(steps) -> value`` for sizes that follow the run length
 
@@ -222,6 +233,29 @@ ClosedForm = Callable[[np.ndarray, float, Mapping[str, Any], "RunContext"], np.n
 Builder = Callable[[Any, Mapping[str, Any], "RunContext"], Any]
 # A cross-parameter rule: raises LrlabError naming the field, or returns None.
 Rule = Callable[[Mapping[str, Any], "RunContext"], None]
+# A driver: (validated params, run context, config) -> what the real library produced (:class:`Driven`).
+Driver = Callable[[Mapping[str, Any], "RunContext", "ScheduleConfig"], "Driven"]
+# An exporter: (config, validated params, run context) -> a runnable script in the library's own idiom.
+Exporter = Callable[["ScheduleConfig", Mapping[str, Any], "RunContext"], str]
+
+
+@dataclass(frozen=True)
+class Driven:
+    """What a library adapter's driver produced for one run: the engine's input.
+
+    ``lrs`` has one row per optimizer step and one column per param group (NaN from ``stopped_at`` on,
+    where the library refused to go on, with its own error in ``refusal``); ``momentum`` is the momentum
+    (SGD) or beta1 (Adam) the library set at each step where it schedules one; ``columns`` holds extra
+    per-step columns the library has (optax: the lr of the jitted schedule, ``lr_jit``).
+    """
+
+    lrs: np.ndarray
+    momentum: np.ndarray | None = None
+    stopped_at: int | None = None
+    refusal: str | None = None
+    warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    columns: tuple[tuple[str, np.ndarray], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -243,7 +277,7 @@ class RunContext:
 class SchedulerSpec:
     """One scheduler of one library: everything lrlab needs to build, explain and draw it."""
 
-    name: str  # the torch class name or the transformers function name
+    name: str  # torch class / transformers function name; ``library:Name`` for the other libraries
     library: Library
     title: str  # one line shown in pickers
     summary: str  # a sentence or two on what it does and when to use it
@@ -263,11 +297,47 @@ class SchedulerSpec:
     # Python source that builds this scheduler as ``scheduler`` from ``optimizer`` (for exported code);
     # None: ``<class or function>(optimizer, **params)`` with the non-null params.
     code: Callable[[Mapping[str, Any], RunContext], str] | None = None
+    # How the library produces the curve. None: ``build`` returns a torch LRScheduler that the engine
+    # steps after every optimizer step (torch, transformers); otherwise the library adapter's driver
+    # (timm's step_update/step, a pure function of the step for Keras and optax, fastai's ParamScheduler).
+    drive: Driver | None = None
+    # A runnable script in the library's own idiom (timm's loop, a Keras optimizer, optax, a fastai
+    # Learner), defining ``train(steps, steps_per_epoch)`` that returns the lr of every update.
+    export: Exporter | None = None
+    # Largest relative difference between the closed form (float64) and the library that is rounding:
+    # float64 libraries 1e-9; float32 ones (Keras, optax, fastai's phase positions) more, said in the UI.
+    tolerance: float = 1e-9
+    # Modules the library needs (found without importing them) and the command that installs them.
+    requires: tuple[str, ...] = ()
+    install: str = ""
+    # The stepping patterns (:data:`INTERVALS`) the library can be driven with; () = all torch allows.
+    intervals: tuple[str, ...] = ()
+    # Explain mode for this schedule: (:class:`lrlab.explaining.Step`) -> :class:`lrlab.explaining.Part`;
+    # None: the explainer of :data:`lrlab.explain.EXPLAINERS` under the spec's name.
+    explainer: Callable[[Any], Any] | None = None
+    # Whether the library schedules several param groups (torch optimizers, fastai); a Keras or optax
+    # schedule is one function of the step, one learning rate.
+    groups: bool = True
 
     @property
     def qualified_name(self) -> str:
-        module = "torch.optim.lr_scheduler" if self.library == "torch" else "transformers"
-        return f"{module}.{self.name}"
+        short = self.name.split(":", 1)[-1]
+        return f"{LIBRARY_MODULES[self.library]}.{short}"
+
+    @property
+    def short_name(self) -> str:
+        """The library's own name of the schedule (``CosineDecay`` for ``keras:CosineDecay``)."""
+        return self.name.split(":", 1)[-1]
+
+    def unavailable(self) -> str | None:
+        """Why this schedule can't run here (its library is not installed, with the command that
+        installs it), or None. Looks for the modules without importing them."""
+        import importlib.util
+
+        missing = [m for m in self.requires if importlib.util.find_spec(m) is None]
+        if not missing:
+            return None
+        return f"{self.library} is not installed here ({', '.join(missing)} missing): {self.install}"
 
     def param(self, name: str) -> ParamSpec:
         for p in self.params:

@@ -192,7 +192,13 @@ with editor:
     entry["label"] = st.text_input("Name", key=f"{prefix}.label", max_chars=60) or entry["label"]
     entry["hidden"] = st.toggle("Hide", key=f"{prefix}.hidden")
     entry["color"] = st.color_picker("Colour", key=f"{prefix}.color")
-    name = st.selectbox("Scheduler", list(SCHEDULERS), key=f"{prefix}.scheduler", format_func=scheduler_label)
+    name = st.selectbox(
+        "Scheduler",
+        list(SCHEDULERS),  # grouped by library (torch, transformers, timm, Keras, optax, fastai); type to filter
+        key=f"{prefix}.scheduler",
+        format_func=scheduler_label,
+        help="Type a library's name (torch, transformers, timm, keras, optax, fastai) to see only its schedules.",
+    )
     spec = SCHEDULERS[name]
     entry["base_lr"] = lr_slider(
         st,

@@ -9,7 +9,7 @@ from lrlab import SCHEDULERS, LrlabError, ScheduleConfig, summary
 from lrlab.plots import lr_figure
 from lrlab.presets import PRESETS
 from lrlab.simulate import intervals_for
-from lrlab.specs import INTERVALS
+from lrlab.specs import INTERVALS, LIBRARIES
 from lrlab.ui import explain as explain_mode
 from lrlab.ui import links, state
 from lrlab.ui import values as values_table
@@ -29,7 +29,7 @@ from lrlab.ui.widgets import (
     optimizer_label,
     render_params,
     reset_params,
-    scheduler_label,
+    scheduler_picker,
     seed_params,
 )
 
@@ -71,6 +71,7 @@ st.session_state.setdefault(f"{P}.interval", "step")
 
 LINK = {  # the view's settings besides the schedule
     "log_y": links.Field(f"{P}.log_y", False),
+    "library": links.Field(f"{P}.library", "all", choices=("all", *LIBRARIES)),
     "preset": links.Field(f"{P}.preset", "", choices=("", *PRESETS)),
     **links.explain_fields(P),
     **links.IMAGE,
@@ -91,12 +92,13 @@ if state.first_run(P) and (query := state.read_query()):
 state.notice(ignored)
 
 top = input_row("run", lead=True).columns([4, 1.2, 1.6, 1.2, 2.2])
-name = top[0].selectbox(
-    "Scheduler",
-    list(SCHEDULERS),
+name = scheduler_picker(
+    top[0],
+    top[0],
+    library_key=f"{P}.library",
     key=f"{P}.scheduler",
-    format_func=scheduler_label,
-    help="Every scheduler of torch.optim.lr_scheduler and transformers.optimization.",
+    help="Every scheduler of torch.optim.lr_scheduler and transformers, and the schedules of timm, Keras, "
+    "optax and fastai (named library:Name), each driven the way its library's own training loop drives it.",
 )
 spec = SCHEDULERS[name]
 steps = top[1].number_input(
@@ -181,7 +183,7 @@ if spec.cycles_momentum is not None:
     shared["optimizer"] = optimizer
 shared.update(chosen_params(spec, P, values))  # a run-sized value never set follows the run: not in the link
 shared.update(explain_mode.link_values(P))  # explain mode and its step: a teacher's link opens there
-shared.update(links.values(LINK, only=None if "explain" in shared else {"log_y", "preset", "image"}))
+shared.update(links.values(LINK, only=None if "explain" in shared else {"log_y", "library", "preset", "image"}))
 state.write_query(shared)
 with left:
     state.show_share(shared)

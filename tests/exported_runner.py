@@ -1,6 +1,6 @@
 """Runs exported snippets in a fresh interpreter: `python tests/exported_runner.py < jobs.json`.
 
-Each job is {"target": "torch" | "transformers" | "lightning", "code": ..., "steps": N,
+Each job is {"target": "torch" | "transformers" | "lightning" | "timm" | "keras" | "optax" | "fastai", "code": ..., "steps": N,
 "steps_per_epoch": K}; the output (stdout, JSON) is the lr of every optimizer step for each job, or
 {"error": ...}. Our own generated code is executed here, never user text.
 
@@ -65,7 +65,19 @@ def run_lightning(code: str, steps: int, spe: int) -> list[float]:
     return seen
 
 
-RUNNERS = {"torch": run_torch, "transformers": run_transformers, "lightning": run_lightning}
+def run_script(code: str, steps: int, spe: int) -> list[float]:
+    """A library's own idiom (timm, Keras, optax, fastai): the script's ``train()`` returns the lrs."""
+    module = types.ModuleType("exported")
+    exec(compile(code, "<exported>", "exec"), module.__dict__)
+    return [float(v) for v in module.train()]
+
+
+RUNNERS = {
+    "torch": run_torch,
+    "transformers": run_transformers,
+    "lightning": run_lightning,
+    **{library: run_script for library in ("timm", "keras", "optax", "fastai")},
+}
 
 if __name__ == "__main__":
     results = []

@@ -7,7 +7,7 @@ from functools import partial
 
 import streamlit as st
 
-from lrlab.export import render
+from lrlab.export import render, targets_for
 from lrlab.io import import_config
 from lrlab.simulate import Curve
 from lrlab.specs import LrlabError, ScheduleConfig
@@ -17,6 +17,10 @@ CODE_TABS = (
     ("PyTorch", "torch", "python", "py"),
     ("Transformers", "transformers", "python", "py"),
     ("Lightning", "lightning", "python", "py"),
+    ("timm", "timm", "python", "py"),
+    ("Keras", "keras", "python", "py"),
+    ("optax", "optax", "python", "py"),
+    ("fastai", "fastai", "python", "py"),
     ("YAML", "yaml", "yaml", "yaml"),
     ("JSON", "json", "json", "json"),
 )
@@ -35,9 +39,11 @@ def chart_config(filename: str = "lr_schedule") -> dict:
 def export_panel(config: ScheduleConfig, curve: Curve, key: str) -> None:
     """Tabs with the code for each target (copy button on each), downloads, and the curve as data."""
     st.subheader("Export")
-    tabs = st.tabs([label for label, *_ in CODE_TABS] + ["Data"])
-    stem = curve.spec.name.lower()
-    for tab, (label, target, language, ext) in zip(tabs, CODE_TABS, strict=False):
+    wanted = targets_for(curve.spec)  # the targets that can express a schedule of this library
+    code_tabs = [tab for tab in CODE_TABS if tab[1] in wanted]
+    tabs = st.tabs([label for label, *_ in code_tabs] + ["Data"])
+    stem = curve.spec.name.lower().replace(":", "_")
+    for tab, (label, target, language, ext) in zip(tabs, code_tabs, strict=False):
         with tab:
             try:
                 code = render(config, target)

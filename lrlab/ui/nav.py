@@ -1,4 +1,4 @@
-"""Routing guard for deep links.
+"""Routing guard for deep links, and the sidebar's library versions.
 
 Because a ``pages/`` directory sits next to ``app.py``, Streamlit starts every server in its old
 (v1) multipage mode: until some session has run ``st.navigation``, a deep link such as ``/plateau``
@@ -10,7 +10,9 @@ rerun goes through ``app.py`` and lands on the same page.
 
 from __future__ import annotations
 
+import functools
 import gc
+from importlib import metadata
 
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
@@ -34,3 +36,28 @@ def freeze_startup_objects() -> None:
     if not _frozen:
         _frozen = True
         gc.freeze()
+
+
+#: The distributions whose version the sidebar names, in the order the pickers show the libraries.
+_DISTRIBUTIONS = (
+    ("torch", "torch"),
+    ("transformers", "transformers"),
+    ("timm", "timm"),
+    ("keras", "Keras"),
+    ("optax", "optax"),
+    ("jax", "jax"),
+    ("fastai", "fastai"),
+)
+
+
+@functools.lru_cache(maxsize=1)
+def library_versions() -> tuple[str, ...]:
+    """``torch 2.13.0+cpu``, ``Keras 3.15.1``, …, read from the installed packages' metadata (nothing is
+    imported: the libraries load on first use); a library that is not installed says so."""
+    out = []
+    for dist, label in _DISTRIBUTIONS:
+        try:
+            out.append(f"{label} {metadata.version(dist)}")
+        except metadata.PackageNotFoundError:
+            out.append(f"{label} not installed")
+    return tuple(out)

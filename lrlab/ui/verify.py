@@ -25,13 +25,20 @@ def source_note(curve: Curve, key: str) -> None:
         if first is None:
             st.success(
                 f"Verified: the real {curve.spec.name} matches on all {curve.config.steps:,} steps "
-                f"(max relative difference {max_rel:.1e}).",
+                f"(max relative difference {max_rel:.1e}"
+                + (f", within {curve.spec.library}'s float32 rounding" if curve.spec.tolerance > 1e-9 else "")
+                + ").",
                 icon=":material/check_circle:",
             )
         else:
             st.warning(
                 f"The real {curve.spec.name} differs from step {first:,} on (max relative difference "
-                f"{max_rel:.3g}): torch's recursive update drifts by rounding.",
+                f"{max_rel:.3g}): "
+                + (
+                    "torch's recursive update drifts by rounding."
+                    if curve.spec.library == "torch"
+                    else f"beyond the rounding of {curve.spec.library} ({curve.spec.tolerance:.0e})."
+                ),
                 icon=":material/difference:",
             )
         return

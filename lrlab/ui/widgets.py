@@ -7,6 +7,7 @@ so each page and each scheduler keeps its own values; defaults go through
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from typing import Any
@@ -44,14 +45,79 @@ def fmt_number(value: Any, digits: int = 6) -> str:
 
 
 def scheduler_label(name: str) -> str:
-    """``torch · StepLR — decay by γ every step_size steps``: how a picker shows a scheduler.
+    """``torch · StepLR — decay by γ every step_size steps``: how a picker shows a scheduler (a library
+    that is not installed here says so).
 
     Widgets' format functions live here, not in page scripts: session state must stay picklable.
     """
     from lrlab.schedulers import SCHEDULERS
 
     spec = SCHEDULERS[name]
-    return f"{spec.library} · {spec.title}"
+    missing = " (not installed)" if _library_missing(spec.library) else ""
+    return f"{spec.library} · {spec.title}{missing}"
+
+
+@functools.lru_cache(maxsize=16)
+def _library_missing(library: str) -> bool:
+    from lrlab.schedulers import SCHEDULERS
+
+    spec = next(s for s in SCHEDULERS.values() if s.library == library)
+    return spec.unavailable() is not None
+
+
+ALL_LIBRARIES = "all"
+
+
+def library_label(library: str) -> str:
+    if library == ALL_LIBRARIES:
+        return "All libraries"
+    return library + (" (not installed)" if _library_missing(library) else "")
+
+
+def _library_changed(library_key: str, scheduler_key: str, names: tuple[str, ...]) -> None:
+    """Library filter callback: a scheduler of another library gives way to the first of the chosen one."""
+    from lrlab.schedulers import SCHEDULERS
+
+    library = st.session_state[library_key]
+    if library == ALL_LIBRARIES or SCHEDULERS[st.session_state.get(scheduler_key, names[0])].library == library:
+        return
+    st.session_state[scheduler_key] = next(n for n in names if SCHEDULERS[n].library == library)
+
+
+def scheduler_picker(
+    library_where: Any, where: Any, *, library_key: str, key: str, names: Any = None, **kwargs: Any
+) -> str:
+    """A library filter and the scheduler picker under it, grouped by library (torch, transformers, timm,
+    Keras, optax, fastai). Choosing a library moves the scheduler to that library's first one; a linked or
+    imported scheduler of another library switches the filter to its library (shown, never replaced)."""
+    from lrlab.schedulers import SCHEDULERS
+    from lrlab.specs import LIBRARIES
+
+    names = tuple(names or SCHEDULERS)
+    libraries = [lib for lib in LIBRARIES if any(SCHEDULERS[n].library == lib for n in names)]
+    st.session_state.setdefault(library_key, ALL_LIBRARIES)
+    st.session_state.setdefault(key, names[0])
+    current = st.session_state[key]
+    chosen = st.session_state[library_key]
+    if chosen not in (ALL_LIBRARIES, *libraries) or (
+        current in SCHEDULERS and chosen != ALL_LIBRARIES and SCHEDULERS[current].library != chosen
+    ):
+        st.session_state[library_key] = SCHEDULERS[current].library if current in SCHEDULERS else ALL_LIBRARIES
+    library = library_where.selectbox(
+        "Library",
+        [ALL_LIBRARIES, *libraries],
+        key=library_key,
+        format_func=library_label,
+        on_change=_library_changed,
+        args=(library_key, key, names),
+        help="Show the schedules of one library only.",
+    )
+    order = {lib: i for i, lib in enumerate(LIBRARIES)}
+    shown = sorted(
+        (n for n in names if library == ALL_LIBRARIES or SCHEDULERS[n].library == library),
+        key=lambda n: order[SCHEDULERS[n].library],
+    )
+    return where.selectbox("Scheduler", shown, key=key, format_func=scheduler_label, **kwargs)
 
 
 OPTIMIZER_LABELS = {
@@ -351,8 +417,17 @@ def _children_json(p: ParamSpec, key: str, default: Any, help_text: str) -> Any:
     """Child schedulers as editable JSON (the Compose page has a full editor). Returns the parsed list,
     or the raw text when it is not JSON, so that validation names the parameter."""
     text_key = key + ".text"
+    if not is_set(key):  # children never edited are the defaults for this run length: they follow the run
+        st.session_state[text_key] = json.dumps(default, indent=1)
     st.session_state.setdefault(text_key, json.dumps(default, indent=1))
-    text = st.text_area(p.name, key=text_key, help=help_text + " Edit them one by one on the Compose page.", height=180)
+    text = st.text_area(
+        p.name,
+        key=text_key,
+        help=help_text + " Edit them one by one on the Compose page.",
+        height=180,
+        on_change=mark_set,  # edited children are the user's: they stay, and links and copies carry them
+        args=(key,),
+    )
     return parse_value(text)
 
 

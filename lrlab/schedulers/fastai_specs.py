@@ -1,0 +1,7 @@
+"""fastai schedules (stub: filled in by the fastai adapter work)."""
+
+from __future__ import annotations
+
+from lrlab.specs import SchedulerSpec
+
+SPECS: tuple[SchedulerSpec, ...] = ()

@@ -1,0 +1,7 @@
+"""optax schedules (stub: filled in by the optax adapter work)."""
+
+from __future__ import annotations
+
+from lrlab.specs import SchedulerSpec
+
+SPECS: tuple[SchedulerSpec, ...] = ()

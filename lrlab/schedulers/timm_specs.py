@@ -1,0 +1,7 @@
+"""timm schedules (stub: filled in by the timm adapter work)."""
+
+from __future__ import annotations
+
+from lrlab.specs import SchedulerSpec
+
+SPECS: tuple[SchedulerSpec, ...] = ()
