@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from torch.optim import lr_scheduler as tls
 
+from lrlab.codegen import constructor
 from lrlab.schedulers.torch_specs import PLATEAU_FORMULA, PLATEAU_LEGEND, PLATEAU_PARAMS, REDUCE_ON_PLATEAU
 from lrlab.specs import MAX_STEPS, FrozenMap, LrlabError, ParamSpec, RunContext, SchedulerSpec, invalid
 
@@ -173,8 +174,6 @@ def _chained_closed(t: np.ndarray, lr0: float, p: P, ctx: RunContext) -> np.ndar
 
 
 def _children_code(p: P, ctx: RunContext, prefix: str = "s", key: str = "schedulers") -> tuple[list[str], list[str]]:
-    from lrlab.export import constructor
-
     lines, names = [], []
     for i, (spec, params) in enumerate(children(p, key)):
         name = f"{prefix}{i}"
@@ -323,8 +322,6 @@ def _warmup_plateau_build(opt: Any, p: P, ctx: RunContext) -> WarmupThenPlateau:
 
 
 def _warmup_plateau_code(p: P, ctx: RunContext) -> str:
-    from lrlab.export import constructor
-
     ((spec, params),) = children(p, "warmup")
     own = {k: v for k, v in params.items() if k != spec.base_lr_param}
     warm = constructor(spec, own, child_context(spec, params, ctx)).replace("scheduler = ", "warmup = ", 1)

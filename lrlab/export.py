@@ -34,8 +34,9 @@ from typing import Any
 
 import yaml
 
+from lrlab.codegen import constructor
 from lrlab.simulate import _fast, _simulate, has_fast_path, refusal_message, resolve, stepping_call
-from lrlab.specs import MAX_STEPS, LibraryRefusal, LrlabError, RunContext, ScheduleConfig, SchedulerSpec
+from lrlab.specs import MAX_STEPS, SCHEMA_VERSION, LibraryRefusal, LrlabError, RunContext, ScheduleConfig, SchedulerSpec
 
 #: Code in a library's own idiom: a schedule of that library, exported by its adapter.
 LIBRARY_TARGETS = ("timm", "keras", "optax", "fastai")
@@ -44,22 +45,6 @@ TARGETS = ("torch", "transformers", "lightning", *LIBRARY_TARGETS, "yaml", "json
 TORCH_TARGETS = ("torch", "transformers", "lightning")
 # schedules whose object is not a torch LRScheduler (Lightning refuses them without a step hook)
 NOT_LR_SCHEDULERS = frozenset({"get_greedy_schedule"})
-SCHEMA_VERSION = 1
-
-
-def _literal(value: Any) -> str:
-    if isinstance(value, tuple):
-        return "[" + ", ".join(_literal(v) for v in value) + "]"
-    return repr(value)
-
-
-def constructor(spec: SchedulerSpec, params: dict[str, Any], ctx: RunContext) -> str:
-    """Source that assigns the configured scheduler to ``scheduler`` (``optimizer`` must exist)."""
-    if spec.code is not None:
-        return spec.code(params, ctx)
-    kwargs = ", ".join(f"{k}={_literal(v)}" for k, v in params.items() if v is not None)
-    prefix = "lr_scheduler." if spec.library == "torch" else ""
-    return f"scheduler = {prefix}{spec.name}(optimizer{', ' if kwargs else ''}{kwargs})"
 
 
 def _imports(body: str) -> list[str]:

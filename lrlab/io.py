@@ -17,10 +17,17 @@ from typing import Any
 
 import yaml
 
-from lrlab.export import SCHEMA_VERSION
 from lrlab.schedulers import get_spec
 from lrlab.simulate import resolve
-from lrlab.specs import MAX_DEPTH, MAX_STEPS, LrlabError, ScheduleConfig, invalid, too_deep
+from lrlab.specs import (
+    MAX_DEPTH,
+    MAX_STEPS,
+    LrlabError,
+    ScheduleConfig,
+    from_lrlab,
+    invalid,
+    too_deep,
+)
 
 MAX_CONFIG_BYTES = 200_000
 # TrainingArguments.lr_scheduler_type -> the transformers function lrlab simulates
@@ -97,19 +104,6 @@ def import_config(
         config = from_lrlab(data)
     resolve(config)  # every value through the specs; raises naming the field
     return config
-
-
-def from_lrlab(data: Mapping[str, Any]) -> ScheduleConfig:
-    """lrlab's own schema (see :func:`lrlab.export.config_dict`)."""
-    version = data.get("version", SCHEMA_VERSION)
-    if version != SCHEMA_VERSION:
-        raise invalid("version", version, f"this lrlab reads config version {SCHEMA_VERSION}")
-    body = {k: v for k, v in data.items() if k != "version"}
-    if "scheduler" not in body:
-        raise LrlabError(
-            "Invalid config: missing field 'scheduler' (e.g. scheduler: CosineAnnealingLR)", field="scheduler"
-        )
-    return ScheduleConfig.from_dict(body)
 
 
 def _int(data: Mapping[str, Any], key: str, low: int = 0) -> int | None:

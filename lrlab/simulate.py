@@ -33,6 +33,7 @@ from lrlab.specs import (
     RunContext,
     ScheduleConfig,
     SchedulerSpec,
+    from_lrlab,
     invalid,
     validate_optimizer,
     validate_run,
@@ -739,8 +740,6 @@ def curve(
                 "Invalid config: give either config=… or a scheduler name with its settings", field="config"
             )
         if not isinstance(config, ScheduleConfig):
-            from lrlab.io import from_lrlab
-
             config = from_lrlab(config)
         result = _simulate(config, metrics=metrics, eval_every=eval_every)
         emit_warnings(result, stacklevel=3)

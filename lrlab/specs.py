@@ -42,6 +42,8 @@ MAX_GROUPS = 8
 MAX_CHILDREN = 6
 #: lists/mappings nest at most this deep in a config (a composition's children are 3 levels down)
 MAX_DEPTH = 16
+#: The version of lrlab's own config schema (``lrlab export --target yaml|json`` writes it).
+SCHEMA_VERSION = 1
 
 
 class LibraryWarning(UserWarning):
@@ -599,3 +601,18 @@ __all__ = [
     "validate_optimizer",
     "validate_run",
 ]
+
+
+def from_lrlab(data: Mapping[str, Any]) -> ScheduleConfig:
+    """A config in lrlab's own schema (``lrlab.export.config_dict``: ``version`` and the config's fields)."""
+    if not isinstance(data, Mapping):
+        raise LrlabError("A schedule config must be a mapping of fields", field=None)
+    version = data.get("version", SCHEMA_VERSION)
+    if version != SCHEMA_VERSION:
+        raise invalid("version", version, f"this lrlab reads config version {SCHEMA_VERSION}")
+    body = {k: v for k, v in data.items() if k != "version"}
+    if "scheduler" not in body:
+        raise LrlabError(
+            "Invalid config: missing field 'scheduler' (e.g. scheduler: CosineAnnealingLR)", field="scheduler"
+        )
+    return ScheduleConfig.from_dict(body)
