@@ -15,7 +15,7 @@ import torch
 import yaml
 
 import lrlab
-from lrlab.export import TARGETS, config_dict, library_stop, render, trainer_fields
+from lrlab.export import TARGETS, config_dict, library_stop, render, targets_for, trainer_fields
 from lrlab.io import MAX_CONFIG_BYTES, from_training_args, import_config
 from lrlab.simulate import intervals_for, simulate
 from lrlab.specs import LrlabError, ScheduleConfig
@@ -293,10 +293,20 @@ def test_the_cli_export_prints_the_snippet_and_refuses_bad_input():
     assert main(["export", "StepLR", "--steps", "0", "--target", "yaml"]) == 2
 
 
-def test_every_target_is_rendered_for_every_scheduler():
+def test_every_target_of_a_schedules_library_is_rendered_and_the_others_say_which_to_use():
     for name in NAMES:
+        spec = lrlab.SCHEDULERS[name]
+        if spec.unavailable():
+            continue
+        config = ScheduleConfig.make(name, {}, steps=30)
         for target in TARGETS:
-            assert render(ScheduleConfig.make(name, {}, steps=30), target).strip()
+            if target in targets_for(spec):
+                assert render(config, target).strip()
+            else:
+                with pytest.raises(LrlabError, match=f"{spec.library} schedule") as err:
+                    render(config, target)
+                assert err.value.field == "target"
+                assert any(t in str(err.value) for t in targets_for(spec))
 
 
 # ---- import ------------------------------------------------------------------------------------
