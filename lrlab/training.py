@@ -333,8 +333,15 @@ def _train_one(
     config = run.config
     spec, params, _ = resolve(config)
     optimizer = build_optimizer(setup, config, model.parameters())
+    planned = None  # a library that is not a torch LRScheduler: the values it sets, applied before each update
     try:
-        scheduler = spec.build(optimizer, params, _context(config))
+        if spec.drive is None:
+            scheduler = spec.build(optimizer, params, _context(config))
+        else:
+            scheduler, planned = None, _library_values(config)
+    except LrlabError as exc:
+        run.status, run.message = "refused", str(exc)
+        return
     except Exception as exc:  # the library's own validation
         run.status, run.message = "refused", f"{spec.qualified_name} rejected these settings: {exc}"
         return
@@ -347,6 +354,8 @@ def _train_one(
     try:
         for epoch in range(setup.epochs):
             for idx in batch_order(data.n_train, setup.batch_size, epoch, setup.seed):
+                if planned is not None:  # what the library's own loop sets before this update (fastai: before_batch)
+                    _apply(optimizer, planned, t, beta)
                 run.lr.append(float(group["lr"]))
                 run.momentum.append(float(group["betas"][0] if beta else group["momentum"]))
                 optimizer.zero_grad(set_to_none=True)
@@ -363,7 +372,7 @@ def _train_one(
                 optimizer.step()
                 t += 1
                 last = t == run.steps
-                if config.interval == "step" and not spec.needs_metric and not last:
+                if scheduler is not None and config.interval == "step" and not spec.needs_metric and not last:
                     _step(scheduler)
                 if t % report_every == 0:
                     report()
@@ -374,7 +383,7 @@ def _train_one(
                 return
             run.val_loss.append(val_loss)
             run.val_accuracy.append(val_acc)
-            if t < run.steps:
+            if t < run.steps and scheduler is not None:
                 if spec.needs_metric:
                     _step(scheduler, val_loss)
                 elif config.interval == "epoch":
@@ -392,6 +401,29 @@ def _train_one(
 
 class _Refused(Exception):
     pass
+
+
+def _library_values(config: ScheduleConfig) -> tuple[np.ndarray, np.ndarray | None]:
+    """The lr (and momentum / beta1) a library that is not a torch LRScheduler sets at every update of
+    the run — timm's step_update, a Keras or optax schedule of the step, fastai's ParamScheduler — from
+    the real library driven by its adapter (:func:`lrlab.simulate.simulate`)."""
+    curve = simulate(config)
+    if curve.stopped_at is not None:
+        raise LrlabError(f"{curve.spec.name} refused step {curve.stopped_at}: {curve.refusal}")
+    lrs = curve.frame["lr"].to_numpy()
+    column = curve.momentum_column
+    return lrs, (curve.frame[column].to_numpy() if column else None)
+
+
+def _apply(optimizer: torch.optim.Optimizer, planned: tuple[np.ndarray, np.ndarray | None], t: int, beta: bool) -> None:
+    lrs, moms = planned
+    for group in optimizer.param_groups:
+        group["lr"] = float(lrs[t])
+        if moms is not None:
+            if beta:
+                group["betas"] = (float(moms[t]), group["betas"][1])
+            elif "momentum" in group:
+                group["momentum"] = float(moms[t])
 
 
 def _step(scheduler: Any, *args: float) -> None:
