@@ -15,7 +15,13 @@ from lrlab.specs import LibraryRefusal, LibraryWarning, LrlabError, ParamSpec, S
 __version__ = "0.1.0"
 
 # The training lab (scikit-learn's datasets, models) loads on first use: `import lrlab` costs torch only.
-_LAZY = {"lr_find": "lrlab.finder", "TrainSetup": "lrlab.training", "train": "lrlab.training"}
+# fastai's own lr_find (fastai_lr_find) loads fastai on first use too.
+_LAZY = {
+    "lr_find": "lrlab.finder",
+    "TrainSetup": "lrlab.training",
+    "train": "lrlab.training",
+    "fastai_lr_find": "lrlab.fastai_finder",
+}
 
 
 def __getattr__(name: str):
@@ -40,6 +46,7 @@ __all__ = [
     "TrainSetup",
     "curve",
     "fast",
+    "fastai_lr_find",
     "get_spec",
     "lr_find",
     "simulate",

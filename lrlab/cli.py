@@ -63,6 +63,9 @@ def _parser() -> argparse.ArgumentParser:
     find.add_argument("--end-lr", type=float, default=10.0)
     find.add_argument("--num-it", type=int, default=100, help="sweep steps (fastai's num_it)")
     find.add_argument("--format", choices=("text", "json"), default="text")
+    find.add_argument(
+        "--fastai", action="store_true", help="also run fastai's own Learner.lr_find on the same model and data"
+    )
     train = sub.add_parser("train", help="train a small model once per config; print lrs applied and losses")
     train.add_argument(
         "--config", metavar="FILE", action="append", required=True, help="an lrlab YAML/JSON config (repeatable)"
@@ -209,12 +212,17 @@ def _find_lr(args: argparse.Namespace) -> str:
         num_it=args.num_it,
         seed=args.seed,
         batch_size=args.batch_size,
+        fastai=args.fastai,
     )
     if args.format == "json":
         return json.dumps(result.to_dict())
     lines = [f"{len(result.lr)} steps from lr {result.start_lr:g} ({result.stop_reason}); suggestions:"]
+    theirs = result.fastai.suggestions if result.fastai is not None else None
+    if theirs is not None:
+        lines[0] = lines[0].replace("suggestions:", "suggestions (lrlab | fastai's own lr_find):")
     for name, s in result.suggestions.items():
-        lines.append(f"  {name:<8} {s.lr:.3g}" if s else f"  {name:<8} (too few steps recorded)")
+        ours = f"{s.lr:.3g}" if s else "(too few steps recorded)"
+        lines.append(f"  {name:<8} {ours}" + (f"  | {theirs[name]:.3g}" if theirs is not None else ""))
     return "\n".join(lines)
 
 

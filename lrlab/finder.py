@@ -78,8 +78,17 @@ class FinderResult:
     stop_reason: str = "completed"  # "completed" | "diverged" (4× the best) | "not finite"
     seconds: float = 0.0
     suggestions: dict[str, Suggestion | None] = field(default_factory=dict)
+    # fastai's own Learner.lr_find on the same model, data and batch order (lr_find(fastai=True)):
+    # a lrlab.fastai_finder.FastaiSweep, with fastai's SuggestedLRs under the same four names
+    fastai: Any = None
 
     def to_dict(self) -> dict[str, Any]:
+        out = self._own_dict()
+        if self.fastai is not None:
+            out["fastai"] = self.fastai.to_dict()
+        return out
+
+    def _own_dict(self) -> dict[str, Any]:
         return {
             "lr": self.lr,
             "loss": self.loss,
@@ -269,11 +278,14 @@ def lr_find(
     layers: int = 1,
     momentum: float = 0.9,
     progress: Callable[[FinderResult], None] | None = None,
+    fastai: bool = False,
 ) -> FinderResult:
     """The range test on a built-in task: ``lrlab.lr_find(dataset="digits", model="mlp")``.
 
     The model is the training lab's (same initial weights for the same seed), batches are the
-    training split in the training lab's seeded order.
+    training split in the training lab's seeded order. With ``fastai=True``, fastai's own
+    ``Learner.lr_find`` also runs on the same model, weights, data and batch order; its sweep and its
+    ``SuggestedLRs`` (valley, slide, minimum, steep) are in the result's ``fastai``.
     """
     setup = TrainSetup(
         dataset=dataset, model=model, optimizer=optimizer, seed=seed, batch_size=batch_size, hidden=hidden,
@@ -284,7 +296,15 @@ def lr_find(
     net = build_model(setup, data)
     opt = build_optimizer(setup, ScheduleConfig.make("ConstantLR", base_lr=start_lr), net.parameters())
     with one_thread():
-        return find_lr(
+        result = find_lr(
             net, opt, _batches(setup, data.x_train, data.y_train), start_lr=start_lr, end_lr=end_lr, num_it=num_it,
             progress=progress,
         )  # fmt: skip
+    if fastai:
+        from lrlab.fastai_finder import fastai_lr_find  # fastai loads here, on first use
+
+        result.fastai = fastai_lr_find(
+            dataset=dataset, model=model, optimizer=optimizer, start_lr=start_lr, end_lr=end_lr, num_it=num_it,
+            seed=seed, batch_size=batch_size, hidden=hidden, layers=layers, momentum=momentum,
+        )  # fmt: skip
+    return result

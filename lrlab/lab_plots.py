@@ -64,6 +64,34 @@ def finder_figure(result: FinderResult, chosen: str | None = None) -> go.Figure:
                 hovertemplate=f"{name}: suggests lr {s.lr:.3g}<br>{EXPLAIN[name]}<extra></extra>",
             )
         )
+    if result.fastai is not None:  # fastai's own lr_find on the same model and data, beside lrlab's
+        theirs = result.fastai
+        fig.add_trace(
+            go.Scatter(
+                x=np.asarray(theirs.lr),
+                y=theirs.loss,
+                name="fastai lr_find (smoothed)",
+                mode="lines",
+                line={"color": "#ff7f0e", "width": 2, "dash": "dot"},
+                hovertemplate="lr %{x:.3g}<br>fastai's smoothed loss %{y:.4g}<extra>fastai</extra>",
+            )
+        )
+        their_loss = np.asarray(theirs.loss, dtype=float)
+        for name, lr_value in theirs.suggestions.items():
+            if not np.isfinite(lr_value) or not len(theirs.lr):
+                continue
+            color, symbol = SUGGESTION_STYLE[name]
+            y = float(np.interp(np.log10(lr_value), np.log10(np.asarray(theirs.lr)), their_loss))
+            fig.add_trace(
+                go.Scatter(
+                    x=[lr_value],
+                    y=[y],
+                    name=f"fastai {name}: {lr_value:.3g}",
+                    mode="markers",
+                    marker={"color": color, "symbol": symbol + "-open", "size": 12, "line": {"width": 2}},
+                    hovertemplate=f"fastai's {name}: suggests lr {lr_value:.3g}<extra></extra>",
+                )
+            )
     finite = np.asarray(result.smoothed, dtype=float)
     finite = finite[np.isfinite(finite)]
     layout: dict = {}

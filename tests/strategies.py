@@ -122,6 +122,10 @@ def draw_value(spec: SchedulerSpec, p: ParamSpec, steps: int, rng: random.Random
     if p.kind == "expr":
         return rng.choice(MULTIPLICATIVE_EXPRESSIONS if spec.name == "MultiplicativeLR" else LAMBDA_EXPRESSIONS)
     if p.kind == "children":
+        if spec.library not in ("torch", "transformers"):
+            # optax's join_schedules / sgdr, fastai's combine_scheds: the library's own test file draws
+            # random children (tests/test_lib_*.py); here, its default children sized to the run
+            return p.default_for(steps)
         return draw_children(spec.name, steps, rng)
     spec_low, spec_high = p.bounds_for(steps)
     low, high = sub_range(spec, p, steps)
@@ -178,6 +182,19 @@ def draw_params(spec: SchedulerSpec, ctx: RunContext, rng: random.Random, *, att
             continue
         return params
     raise AssertionError(f"no valid draw for {spec.name} with {ctx} in {attempts} attempts")
+
+
+def groups_of(spec: SchedulerSpec, group_lrs: tuple[float, ...]) -> tuple[float, ...]:
+    """``group_lrs`` where the library schedules param groups; none for a Keras or optax schedule (one lr)."""
+    return tuple(group_lrs) if spec.groups else ()
+
+
+def interval_of(spec: SchedulerSpec, wanted: str) -> str:
+    """``wanted`` where the library can be stepped that way, else ``"step"`` (timm, Keras, optax, fastai are
+    driven their own way)."""
+    from lrlab.simulate import intervals_for
+
+    return wanted if wanted in intervals_for(spec) else "step"
 
 
 def draw_run(rng: random.Random, *, max_steps: int = 3000) -> tuple[int, float, tuple[float, ...]]:

@@ -22,7 +22,8 @@ from streamlit.testing.v1 import AppTest
 from lrlab import SCHEDULERS, LrlabError, ScheduleConfig, fast, simulate
 from lrlab.explain import EXPLAINERS, MARKER, add_marker, explain, move_marker, num
 from lrlab.plots import compare_figure, lr_figure
-from tests.strategies import context, draw_params, draw_run
+from lrlab.simulate import intervals_for
+from tests.strategies import context, draw_params, draw_run, groups_of, interval_of
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 STEPS = 1000
@@ -85,8 +86,9 @@ def last_number(latex: str) -> str:
 
 def test_every_registry_entry_has_an_explanation():
     formula_driven = {name for name, spec in SCHEDULERS.items() if not spec.needs_metric}
-    assert formula_driven <= set(EXPLAINERS), sorted(formula_driven - set(EXPLAINERS))
-    assert len(SCHEDULERS) == 29
+    explained = set(EXPLAINERS) | {name for name, spec in SCHEDULERS.items() if spec.explainer is not None}
+    assert formula_driven <= explained, sorted(formula_driven - explained)
+    assert len(SCHEDULERS) >= 29 + 30  # torch and transformers, then timm, Keras, optax and fastai
 
 
 @pytest.mark.parametrize("name", list(SCHEDULERS))
@@ -97,7 +99,9 @@ def test_the_substituted_formula_evaluates_to_the_library_lr_at_the_start_bounda
         ex = explain(curve, t)
         assert ex.step == t and ex.lr == lrs[t]
         assert ex.value is not None, f"{name} at step {t}: no value"
-        assert close(ex.value, lrs[t]), f"{name} at step {t}: formula {ex.value!r}, library {lrs[t]!r}"
+        assert abs(ex.value - lrs[t]) <= _bound(curve, t), (
+            f"{name} at step {t}: formula {ex.value!r}, library {lrs[t]!r}"
+        )
         assert ex.matches
         assert last_number(ex.latex) == num(ex.value), f"{name} at step {t}: {ex.latex}"
         assert ex.sentence and ex.event
@@ -115,7 +119,7 @@ def test_the_recursive_update_from_the_previous_lr_reproduces_the_library_step(n
             assert num(lrs[t - 1]) in ex.recursive_latex, ex.recursive_latex
 
 
-@pytest.mark.parametrize("name", list(SCHEDULERS))
+@pytest.mark.parametrize("name", [n for n, s in SCHEDULERS.items() if "epoch" in intervals_for(s)])
 def test_stepping_once_per_epoch_the_formula_uses_scheduler_steps_and_says_so(name):
     curve = default_curve(name, "epoch")
     lrs = curve.frame["lr"].to_numpy()
@@ -132,7 +136,8 @@ def test_stepping_once_per_epoch_the_formula_uses_scheduler_steps_and_says_so(na
 def _bound(curve, t: int) -> float:
     """1e-12 relative, floored as lrlab.simulate.compare floors it: 4 ulps of the curve's largest lr."""
     scale = float(np.nanmax(np.abs(curve.frame["lr"].to_numpy())))
-    return max(TOLERANCE * abs(curve.frame["lr"].iloc[t]), 4 * EPS * scale)
+    rel = max(TOLERANCE, curve.spec.tolerance if curve.spec.tolerance > 1e-9 else 0.0)  # float32 libraries
+    return max(rel * abs(curve.frame["lr"].iloc[t]), 4 * EPS * scale, rel * 1e-3 * scale)
 
 
 @pytest.mark.parametrize("name", list(SCHEDULERS))
@@ -141,8 +146,9 @@ def test_random_valid_settings_explain_to_the_library_lr(name):
     spec = SCHEDULERS[name]
     for case in range(8):
         steps, base_lr, extra = draw_run(rng, max_steps=1500)
+        extra = groups_of(spec, extra)
         params = draw_params(spec, context(steps, base_lr, extra), rng)
-        interval = "epoch" if case % 4 == 3 else "step"
+        interval = interval_of(spec, "epoch" if case % 4 == 3 else "step")
         config = ScheduleConfig.make(
             name, params, steps=steps, base_lr=base_lr, group_lrs=extra, interval=interval, steps_per_epoch=3
         )

@@ -19,9 +19,13 @@ from lrlab.export import TARGETS, config_dict, library_stop, render, targets_for
 from lrlab.io import MAX_CONFIG_BYTES, from_training_args, import_config
 from lrlab.simulate import intervals_for, simulate
 from lrlab.specs import LrlabError, ScheduleConfig
-from tests.strategies import draw_value
+from tests.strategies import draw_value, groups_of, interval_of
 
 NAMES = list(lrlab.SCHEDULERS)
+#: torch LRSchedulers (torch, transformers): the PyTorch, Transformers and Lightning targets
+TORCH_NAMES = [n for n, s in lrlab.SCHEDULERS.items() if s.library in ("torch", "transformers")]
+#: the other libraries' schedules: exported in their library's own idiom
+LIBRARY_NAMES = [n for n, s in lrlab.SCHEDULERS.items() if s.library not in ("torch", "transformers")]
 
 
 def run_script(code: str) -> dict:
@@ -47,14 +51,15 @@ def exported_lrs(jobs: list[dict]) -> list:
 def variations(name: str, steps: int) -> list[ScheduleConfig]:
     """The defaults, then each parameter changed on its own to another valid value."""
     spec = lrlab.SCHEDULERS[name]
-    configs = [ScheduleConfig.make(name, {}, steps=steps, steps_per_epoch=7, group_lrs=(0.2,))]
+    groups = groups_of(spec, (0.2,))
+    configs = [ScheduleConfig.make(name, {}, steps=steps, steps_per_epoch=7, group_lrs=groups)]
     rng = random.Random(f"vary-{name}")
     for param in spec.params:
         if param.name == spec.base_lr_param or param.kind == "children":
             continue
         for _ in range(10):
             value = draw_value(spec, param, steps, rng)
-            config = ScheduleConfig.make(name, {param.name: value}, steps=steps, steps_per_epoch=7, group_lrs=(0.2,))
+            config = ScheduleConfig.make(name, {param.name: value}, steps=steps, steps_per_epoch=7, group_lrs=groups)
             try:
                 simulate(config)
             except LrlabError:
@@ -113,13 +118,13 @@ def stepping_patterns(steps: int, spe: int) -> list[ScheduleConfig]:
     """Every scheduler's defaults under every stepping pattern it takes (explicit epochs included)."""
     return [
         ScheduleConfig.make(n, {}, steps=steps, steps_per_epoch=spe, interval=i)
-        for n in NAMES
+        for n in TORCH_NAMES
         for i in intervals_for(lrlab.SCHEDULERS[n])
     ]
 
 
 def test_every_pytorch_snippet_reproduces_its_curve_in_a_fresh_interpreter():
-    configs = [c for name in NAMES for c in variations(name, 60)]
+    configs = [c for name in TORCH_NAMES for c in variations(name, 60)]
     configs += [c for c in stepping_patterns(60, 7) if c.interval != "step"] + refusing(60, 7)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -128,7 +133,7 @@ def test_every_pytorch_snippet_reproduces_its_curve_in_a_fresh_interpreter():
 
 
 def test_every_transformers_snippet_reproduces_its_curve_in_a_fresh_interpreter():
-    configs = [c for name in NAMES for c in variations(name, 60)] + refusing(60, 7)
+    configs = [c for name in TORCH_NAMES for c in variations(name, 60)] + refusing(60, 7)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         jobs = [
@@ -148,6 +153,29 @@ def test_every_lightning_module_reproduces_its_curve_in_a_fresh_interpreter():
     _check(configs, "lightning", exported_lrs(jobs))
 
 
+def test_every_library_script_reproduces_its_curve_in_a_fresh_interpreter():
+    """timm's loop, a Keras optimizer, optax, a fastai Learner: each script in its library's idiom, run."""
+    configs = [c for name in LIBRARY_NAMES if not lrlab.SCHEDULERS[name].unavailable() for c in variations(name, 42)]
+    assert {lrlab.SCHEDULERS[c.scheduler].library for c in configs} == {"timm", "keras", "optax", "fastai"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        jobs = [
+            {"target": lrlab.SCHEDULERS[c.scheduler].library, "code": render(c, lrlab.SCHEDULERS[c.scheduler].library)}
+            for c in configs
+        ]
+    results = exported_lrs([{**job, "steps": 42, "steps_per_epoch": 7} for job in jobs])
+    for config, job, got in zip(configs, jobs, results, strict=True):
+        assert not isinstance(got, dict), (config, got)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            curve = simulate(config)
+        # a jitted optax train step applies the jitted schedule's lr (lrlab's lr_jit column)
+        column = "lr_jit" if "lr_jit" in curve.frame.columns and "jax.jit" in job["code"] else "lr"
+        np.testing.assert_allclose(
+            got, curve.frame[column].to_numpy(), rtol=max(1e-12, curve.spec.tolerance), atol=0, err_msg=str(config)
+        )
+
+
 def test_importing_the_pytorch_script_builds_the_objects_without_training():
     code = render(ScheduleConfig.make("StepLR", {}, steps=10), "torch")
     module = types.ModuleType("exported")
@@ -157,19 +185,17 @@ def test_importing_the_pytorch_script_builds_the_objects_without_training():
 
 @pytest.mark.parametrize("name", NAMES)
 def test_export_then_import_gives_back_the_identical_config(name):
-    config = ScheduleConfig.make(
-        name, {}, steps=77, base_lr=0.03, group_lrs=(0.2,), optimizer="adamw", interval="epoch", steps_per_epoch=7
-    )
-    complete = ScheduleConfig.make(
-        name,
-        config_dict(config)["params"],
-        steps=77,
-        base_lr=0.03,
-        group_lrs=(0.2,),
-        optimizer="adamw",
-        interval="epoch",
-        steps_per_epoch=7,
-    )
+    spec = lrlab.SCHEDULERS[name]
+    run = {
+        "steps": 77,
+        "base_lr": 0.03,
+        "group_lrs": groups_of(spec, (0.2,)),
+        "optimizer": "adamw",
+        "interval": interval_of(spec, "epoch"),
+        "steps_per_epoch": 7,
+    }
+    config = ScheduleConfig.make(name, {}, **run)
+    complete = ScheduleConfig.make(name, config_dict(config)["params"], **run)
     for target in ("yaml", "json"):
         again = import_config(render(config, target))
         assert again == complete

@@ -10,7 +10,7 @@ import lrlab
 from lrlab.plots import MAX_POINTS, decimate, lr_figure
 from lrlab.simulate import fast, has_fast_path, simulate, verify
 from lrlab.specs import LrlabError, ScheduleConfig
-from tests.strategies import context, draw_params, draw_run
+from tests.strategies import context, draw_params, draw_run, groups_of
 
 FAST = [name for name, spec in lrlab.SCHEDULERS.items() if spec.closed_form is not None and not spec.needs_metric]
 # torch steps these recursively; their rounding drift is bounded separately (tests/test_parity.py)
@@ -22,6 +22,7 @@ def test_the_fast_path_equals_the_stepped_library_for_random_params(name):
     rng = random.Random(f"fast-{name}")
     for _ in range(12):
         steps, base_lr, group_lrs = draw_run(rng, max_steps=1500)
+        group_lrs = groups_of(lrlab.SCHEDULERS[name], group_lrs)
         params = draw_params(lrlab.SCHEDULERS[name], context(steps, base_lr, group_lrs), rng)
         config = ScheduleConfig.make(name, params, steps=steps, base_lr=base_lr, group_lrs=group_lrs)
         library = simulate(config)
