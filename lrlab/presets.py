@@ -110,11 +110,22 @@ PRESETS: dict[str, Preset] = {
         ),
         Preset(
             "one_cycle",
-            "1cycle (fastai defaults)",
+            "1cycle (fastai fit_one_cycle)",
             "Smith — A disciplined approach to neural network hyper-parameters (2018); fastai fit_one_cycle",
             "https://arxiv.org/abs/1803.09820",
             "lr_max/25 → lr_max over 25% of the run (cosine), then down to lr_max/1e5; momentum 0.95 → 0.85 → 0.95; "
-            "fastai's lr_max default 1e-3. torch's final_div_factor is relative to the start: 1e5 / 25 = 4000.",
+            "fastai's lr_max default 1e-3. Drawn from fastai's own scheduler, as a Learner sets it batch by batch.",
+            lambda n: ("fastai:fit_one_cycle", {"div": 25.0, "div_final": 1e5, "pct_start": 0.25}),
+            1e-3,
+        ),
+        Preset(
+            "one_cycle_torch",
+            "1cycle in torch (OneCycleLR, fastai's settings)",
+            "Smith — A disciplined approach to neural network hyper-parameters (2018); torch OneCycleLR",
+            "https://arxiv.org/abs/1803.09820",
+            "fastai's 1cycle settings in torch's OneCycleLR: final_div_factor is relative to the start, 1e5 / 25 = 4000. "
+            "torch ends its phases one step earlier than fastai (at pct·N − 1 and N − 1, fastai at pct·N and N): "
+            "the two curves differ at almost every step.",
             lambda n: (
                 "OneCycleLR",
                 {

@@ -35,16 +35,23 @@ def test_sgdr_restarts_at_the_end_of_each_doubling_cycle():
     assert lr[99] < 1e-4 and lr[299] < 1e-4
 
 
-def test_one_cycle_follows_fastais_defaults():
+def test_one_cycle_is_fastais_own_fit_one_cycle_with_its_defaults():
     lr = lrs("one_cycle", 1000)
-    assert lr[0] == pytest.approx(1e-3 / 25) and lr.argmax() == 249 and lr.max() == pytest.approx(1e-3)
-    assert lr[-1] == pytest.approx(1e-3 / 1e5, rel=1e-9)
-    momentum = simulate(PRESETS["one_cycle"].config(1000)).frame["momentum"].to_numpy()
-    assert (
-        momentum[0] == pytest.approx(0.95)
-        and momentum[249] == pytest.approx(0.85)
-        and momentum[-1] == pytest.approx(0.95)
-    )
+    # fastai ends the warm-up phase at pct·N = 250 (torch's OneCycleLR at 249)
+    assert lr[0] == pytest.approx(1e-3 / 25) and lr.argmax() == 250 and lr.max() == pytest.approx(1e-3)
+    assert 1e-3 / 1e5 < lr[-1] < 2e-3 / 1e5  # its last batch is one step before the end of its cosine
+    config = PRESETS["one_cycle"].config(1000)
+    assert config.scheduler == "fastai:fit_one_cycle"
+    momentum = simulate(config).frame["momentum"].to_numpy()
+    assert momentum[0] == pytest.approx(0.95) and momentum[250] == pytest.approx(0.85)
+    assert momentum[-1] == pytest.approx(0.95, rel=1e-6)
+
+
+def test_the_torch_one_cycle_preset_peaks_one_step_before_fastais():
+    torch_lr, fastai_lr = lrs("one_cycle_torch", 1000), lrs("one_cycle", 1000)
+    assert torch_lr.argmax() == 249 and fastai_lr.argmax() == 250
+    assert torch_lr[-1] == pytest.approx(1e-3 / 1e5, rel=1e-9)
+    assert np.count_nonzero(~np.isclose(torch_lr, fastai_lr, rtol=1e-9, atol=0)) > 900
 
 
 def test_the_transformer_schedule_is_the_papers_formula_after_warm_up():
