@@ -63,7 +63,11 @@ MAX_RUN = 3000
 CLOSED_FORM = [name for name, spec in SCHEDULERS.items() if spec.closed_form is not None]
 # WarmupThenPlateau (a warm-up, then ReduceLROnPlateau) is checked against its hand-written loop in
 # tests/test_stepping_patterns.py
-METRIC_DRIVEN = [name for name, spec in SCHEDULERS.items() if spec.closed_form is None and name != "WarmupThenPlateau"]
+METRIC_DRIVEN = [
+    name
+    for name, spec in SCHEDULERS.items()
+    if spec.needs_metric and spec.closed_form is None and name != "WarmupThenPlateau"
+]
 
 
 def relative_error(library: np.ndarray, closed: np.ndarray) -> np.ndarray:
@@ -145,6 +149,9 @@ def test_closed_form_equals_the_stepped_library_for_random_valid_params(name):
     rng = random.Random(f"parity:{name}")
     for case in range(CASES):
         params, result = simulate_case(name, rng, case)
+        if result.closed is None:  # by design for this configuration (timm's noise): said, never drawn wrong
+            assert any("No closed form" in note for note in result.notes), result.notes
+            continue
         frame, closed = result.frame, result.closed
         steps = result.config.steps
         assert list(frame["step"]) == list(range(steps))
@@ -306,8 +313,10 @@ def test_the_metric_driven_schedulers_are_the_ones_without_a_closed_form():
         "WarmupThenPlateau",
         "get_greedy_schedule",
         "get_reduce_on_plateau_schedule",
+        "timm:PlateauLRScheduler",
     ]
-    assert all(SCHEDULERS[name].needs_metric for name in without)
+    # timm's plateau is driven by its adapter, one (synthetic) metric per epoch
+    assert all(SCHEDULERS[name].needs_metric or SCHEDULERS[name].drive is not None for name in without)
 
 
 @pytest.mark.parametrize("steps", [300, 2000])

@@ -59,8 +59,15 @@ def cached_curve(config: ScheduleConfig) -> Curve:
     the stepped library up to :data:`FAST_THRESHOLD` steps, the proven closed form above it
     (where there is one), the stepped library otherwise (a few seconds per million steps)."""
     key = config.to_json()
+    parts = None
     if config.steps > FAST_THRESHOLD and has_fast_path(config):
-        parts = _fast_parts(key)
+        try:
+            parts = _fast_parts(key)
+        except LrlabError:  # no closed form for this configuration (timm's noise): step the library instead
+            if config.steps > MAX_STEPPED:
+                raise
+    if parts is not None:
+        pass
     elif config.steps > MAX_STEPPED:
         raise LrlabError(
             f"Invalid steps ({config.steps:,}): {config.scheduler} has no closed form here, so the app steps the "
