@@ -57,7 +57,8 @@ POSITIONS = {"edit": f"{P}.selected", "diff_a": f"{P}.diff_a", "diff_b": f"{P}.d
 
 st.title("Compare")
 st.caption(
-    "Overlay schedules from torch and transformers, each the real library's curve, sized like your training run."
+    "Overlay schedules from torch, transformers, timm, Keras, optax and fastai, each the real library's curve, "
+    "sized like your training run."
 )
 
 items = E.entries()

@@ -58,8 +58,9 @@ def load_into_playground(config: ScheduleConfig) -> list[str]:
 
 st.title("Playground")
 st.caption(
-    "Pick a scheduler and move its settings. The solid line is what the real `torch` / `transformers` object "
-    "produces when stepped; the dashed line is the closed-form formula drawn over it."
+    "Pick a scheduler and move its settings. The solid line is what the real library object produces — torch, "
+    "transformers, timm, Keras, optax or fastai, driven the way that library's own training loop drives it; the "
+    "dashed line is the closed-form formula drawn over it."
 )
 
 st.session_state.setdefault(f"{P}.scheduler", "CosineAnnealingLR")
@@ -243,8 +244,15 @@ with right:
             "library's curve is drawn."
         )
     elif curve.first_diff_step is None:
+        rounding = (
+            f" — within {curve.spec.library}'s float32 rounding: the library computes in float32, the closed form in "
+            f"float64, and the tests hold them to {curve.spec.tolerance:.0e} relative"
+            if curve.spec.tolerance > 1e-9
+            else ""
+        )
         st.success(
-            f"The closed form matches the library on every step (max relative difference {curve.max_rel_diff:.1e}).",
+            f"The closed form matches the library on every step (max relative difference {curve.max_rel_diff:.1e})"
+            f"{rounding}.",
             icon=":material/check_circle:",
         )
     else:
