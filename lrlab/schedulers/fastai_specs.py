@@ -47,8 +47,9 @@ from lrlab.specs import (
 
 DOCS = "https://docs.fast.ai/callback.schedule.html#{}"
 INSTALL = (
-    "pip install --no-deps fastai fastcore fasttransform fastprogress fastdownload plum-dispatch "
-    "(a plain `pip install fastai` may replace your torch)"
+    "pip install fastcore fasttransform fastprogress fastdownload plum-dispatch matplotlib cloudpickle && "
+    "pip install --no-deps fastai==2.8.12 (a plain `pip install fastai` pulls torchvision and spacy, which can "
+    "replace a CPU torch with a CUDA build)"
 )
 P = Mapping[str, Any]
 NOTE_FLOAT32 = (

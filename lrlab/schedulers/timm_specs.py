@@ -50,7 +50,10 @@ from lrlab.specs import (
 )
 
 DOCS = "https://huggingface.co/docs/timm/reference/schedulers#timm.scheduler.{}"
-INSTALL = "pip install timm"
+INSTALL = (
+    "pip install huggingface_hub safetensors && pip install --no-deps timm==1.0.31 "
+    "(a plain `pip install timm` pulls torchvision, which can replace a CPU torch with a CUDA build)"
+)
 P = Mapping[str, Any]
 
 #: timm's own defaults (the signatures of timm 1.0.31), for exported code that writes only what differs.
