@@ -59,6 +59,14 @@ def _child_spec(name: Any, where: str, *, in_sequence: bool = False) -> Schedule
             "torch raises NotImplementedError for a ChainedScheduler there (it has no get_lr)",
             field=f"{where}.name",
         )
+    if spec.library not in ("torch", "transformers"):
+        raise LrlabError(
+            f"Invalid {where}.name ({spec.name!r}): a child must be a torch LRScheduler; a {spec.library} schedule "
+            "is composed in its own library"
+            + (" (optax:join_schedules)" if spec.library == "optax" else "")
+            + (" (fastai:combine_scheds)" if spec.library == "fastai" else ""),
+            field=f"{where}.name",
+        )
     if spec.name in COMPOSITES or spec.name == WARMUP_THEN_PLATEAU or spec.needs_metric:
         raise LrlabError(
             f"Invalid {where}.name ({spec.name!r}): a child must be a plain scheduler "

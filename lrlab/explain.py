@@ -36,7 +36,7 @@ from lrlab import formulas as F
 from lrlab.explaining import Part, Step, num
 from lrlab.expr import parse, to_latex
 from lrlab.schedulers.hf_specs import inverse_sqrt_timescale, min_lr_rate_of, wsd_stable_steps
-from lrlab.simulate import Curve
+from lrlab.simulate import Curve, rounding
 from lrlab.specs import RunContext, SchedulerSpec, invalid
 
 #: Name of the marker trace that shows the explained step on a chart.
@@ -67,11 +67,16 @@ class Explanation:
     recursive_value: float | None = None
     notes: tuple[str, ...] = ()
     tolerance: float = MATCH_TOLERANCE  # float32 libraries (Keras, optax, fastai): the spec's tolerance
+    noise: float = 0.0  # the absolute difference that is the library's float32 rounding (the spec's rounding)
 
     @property
     def matches(self) -> bool:
-        """Whether the evaluated value equals the library's lr (within :attr:`tolerance`)."""
-        return self.value is not None and _close(self.value, self.lr, max(self.tolerance, MATCH_TOLERANCE))
+        """Whether the evaluated value equals the library's lr (within :attr:`tolerance`, or :attr:`noise`)."""
+        if self.value is None:
+            return False
+        if math.isfinite(self.value) and math.isfinite(self.lr) and abs(self.value - self.lr) <= self.noise:
+            return True
+        return _close(self.value, self.lr, max(self.tolerance, MATCH_TOLERANCE))
 
 
 def _close(a: float, b: float, rel: float = MATCH_TOLERANCE) -> bool:
@@ -1284,6 +1289,7 @@ def _explain_warmup_then_plateau(curve: Curve, t: int, lr: float, notes: list[st
         recursive_value=part.recursive_value,
         notes=(*notes, *part.notes),
         tolerance=spec.tolerance if spec.tolerance > 1e-9 else MATCH_TOLERANCE,
+        noise=rounding(spec, curve.params, _context(curve)),
     )
 
 
@@ -1382,6 +1388,7 @@ def explain(curve: Curve, t: int) -> Explanation:
         recursive_value=part.recursive_value,
         notes=(*notes, *part.notes),
         tolerance=spec.tolerance if spec.tolerance > 1e-9 else MATCH_TOLERANCE,
+        noise=rounding(spec, curve.params, _context(curve)),
     )
 
 

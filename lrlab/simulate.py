@@ -301,7 +301,10 @@ def _simulate(config: ScheduleConfig, *, metrics: Any = None, eval_every: int = 
             notes.append(f"No closed form for this {spec.name} configuration: only the library curve is drawn.")
         else:
             max_rel, first_diff = compare(
-                frame[list(lr_cols)].to_numpy(), closed[list(lr_cols)].to_numpy(), tolerance=spec.tolerance
+                frame[list(lr_cols)].to_numpy(),
+                closed[list(lr_cols)].to_numpy(),
+                tolerance=spec.tolerance,
+                noise=rounding(spec, params, ctx),
             )
     frame.attrs["notes"] = list(notes)
     return Curve(
@@ -546,7 +549,12 @@ def verify(curve: Curve, progress: Any = None) -> tuple[float, int | None]:
     """Step the real library for a fast-path curve: (max relative difference, first differing step)."""
     library = _simulate(curve.config, progress=progress)
     cols = list(curve.lr_columns)
-    return compare(library.frame[cols].to_numpy(), curve.frame[cols].to_numpy(), tolerance=curve.spec.tolerance)
+    return compare(
+        library.frame[cols].to_numpy(),
+        curve.frame[cols].to_numpy(),
+        tolerance=curve.spec.tolerance,
+        noise=rounding(curve.spec, curve.params, _context(curve.config)),
+    )
 
 
 def _metric_stream(metrics: Any, eval_every: Any, steps: int, notes: list[str]) -> tuple[np.ndarray, int]:
@@ -660,7 +668,14 @@ def explain_events(
     )
 
 
-def compare(library: np.ndarray, closed: np.ndarray, tolerance: float = DIFF_TOLERANCE) -> tuple[float, int | None]:
+def rounding(spec: SchedulerSpec, params: Mapping[str, Any], ctx: RunContext) -> float:
+    """The absolute difference that is the library's own rounding for this run (0 for float64 libraries)."""
+    return float(spec.rounding(params, ctx)) if spec.rounding is not None else 0.0
+
+
+def compare(
+    library: np.ndarray, closed: np.ndarray, tolerance: float = DIFF_TOLERANCE, noise: float = 0.0
+) -> tuple[float, int | None]:
     """Max relative difference of two curves and the first row where it exceeds :data:`DIFF_TOLERANCE`.
 
     ``tolerance`` is the spec's (float32 libraries round more). Relative to the closed form's value, floored at 1e-12 of the curve's largest magnitude, so that
@@ -674,7 +689,7 @@ def compare(library: np.ndarray, closed: np.ndarray, tolerance: float = DIFF_TOL
     finite = np.isfinite(closed)
     scale = np.max(np.abs(closed[finite])) if finite.any() else 1.0
     floor = max(1e-12 * scale, np.finfo(np.float64).tiny)
-    noise = 4 * np.finfo(np.float64).eps * scale
+    noise = max(4 * np.finfo(np.float64).eps * scale, noise)  # and the library's own rounding (float32)
     with np.errstate(invalid="ignore"):
         difference = np.abs(library - closed)
         rel = np.where(difference <= noise, 0.0, difference / np.maximum(np.abs(closed), floor))

@@ -27,7 +27,7 @@ LIBRARY_MODULES = {
     "optax": "optax.schedules",
     "fastai": "fastai.callback.schedule",
 }
-ParamKind = Literal["int", "float", "bool", "choice", "int_list", "expr", "children"]
+ParamKind = Literal["int", "float", "bool", "choice", "int_list", "float_list", "expr", "children"]
 Default = Any  # a value, or a callable ``(steps) -> value`` for sizes that follow the run length
 
 #: Upper bound on the number of steps one curve may have (a visitor can't hold the server).
@@ -129,6 +129,7 @@ class ParamSpec:
                 "int": "an integer",
                 "float": "a number",
                 "int_list": f"a list of at most {MAX_LIST_LEN} integers, each",
+                "float_list": f"a list of at most {MAX_LIST_LEN + 1} numbers, each",
             }[self.kind]
             low, high = self.bounds_for(steps)
             text = f"must be {noun}{_range_text(low, high, self.low_open, self.high_open)}"
@@ -192,6 +193,10 @@ class ParamSpec:
             if not isinstance(value, (list, tuple)) or len(value) > MAX_LIST_LEN:
                 raise invalid(self.name, value, self.allowed_text(steps))
             return tuple(self._number(v, steps, as_int=True, shown=value) for v in value)
+        if kind == "float_list":  # Keras' PiecewiseConstantDecay values: one more than its boundaries
+            if not isinstance(value, (list, tuple)) or len(value) > MAX_LIST_LEN + 1:
+                raise invalid(self.name, value, self.allowed_text(steps))
+            return tuple(float(self._number(v, steps, as_int=False, shown=value)) for v in value)
         return self._number(value, steps, as_int=kind == "int", shown=value)
 
     def _number(self, value: Any, steps: int, *, as_int: bool, shown: Any) -> int | float:
@@ -317,6 +322,10 @@ class SchedulerSpec:
     # Explain mode for this schedule: (:class:`lrlab.explaining.Step`) -> :class:`lrlab.explaining.Part`;
     # None: the explainer of :data:`lrlab.explain.EXPLAINERS` under the spec's name.
     explainer: Callable[[Any], Any] | None = None
+    # The absolute difference between the library and the closed form that is the library's own rounding,
+    # for these params and run ((params, ctx) -> float): where float32 arithmetic cancels near 0 (Keras'
+    # 1 + cos, 1 − t/D), a relative tolerance alone can't hold. None: 0.
+    rounding: Callable[[Mapping[str, Any], RunContext], float] | None = None
     # Whether the library schedules several param groups (torch optimizers, fastai); a Keras or optax
     # schedule is one function of the step, one learning rate.
     groups: bool = True

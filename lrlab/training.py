@@ -256,7 +256,9 @@ def with_peak_lr(config: ScheduleConfig, peak_lr: float) -> ScheduleConfig:
     params = config.params_dict
     if any(p.name == "max_lr" for p in spec.params):
         params["max_lr"] = peak_lr
-    base_lr = peak_lr / 10 if spec.base_lr_param else peak_lr
+    # CyclicLR's own base_lr is the bottom of its cycle; the other libraries' (Keras initial_learning_rate,
+    # optax peak_value, fastai lr_max) is the start or the peak
+    base_lr = peak_lr / 10 if spec.base_lr_param and spec.library == "torch" else peak_lr
     return replace(config, params=ScheduleConfig.make(config.scheduler, params).params, base_lr=base_lr)
 
 

@@ -137,6 +137,8 @@ def draw_value(spec: SchedulerSpec, p: ParamSpec, steps: int, rng: random.Random
     if p.kind == "int_list":  # increasing (a repeated milestone is allowed: it decays twice)
         values = sorted(_draw_int(rng, int(low), int(high)) for _ in range(rng.randint(0, 5)))
         return values
+    if p.kind == "float_list":  # Keras' PiecewiseConstantDecay values: the cross rule wants one per boundary + 1
+        return [_draw_float(rng, p, float(low), float(high), False, False) for _ in range(rng.randint(1, 6))]
     return _draw_float(rng, p, float(low), float(high), low == spec_low, high == spec_high)
 
 

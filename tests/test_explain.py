@@ -22,7 +22,7 @@ from streamlit.testing.v1 import AppTest
 from lrlab import SCHEDULERS, LrlabError, ScheduleConfig, fast, simulate
 from lrlab.explain import EXPLAINERS, MARKER, add_marker, explain, move_marker, num
 from lrlab.plots import compare_figure, lr_figure
-from lrlab.simulate import intervals_for
+from lrlab.simulate import _context, intervals_for, rounding
 from tests.strategies import context, draw_params, draw_run, groups_of, interval_of
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
@@ -137,7 +137,8 @@ def _bound(curve, t: int) -> float:
     """1e-12 relative, floored as lrlab.simulate.compare floors it: 4 ulps of the curve's largest lr."""
     scale = float(np.nanmax(np.abs(curve.frame["lr"].to_numpy())))
     rel = max(TOLERANCE, curve.spec.tolerance if curve.spec.tolerance > 1e-9 else 0.0)  # float32 libraries
-    return max(rel * abs(curve.frame["lr"].iloc[t]), 4 * EPS * scale, rel * 1e-3 * scale)
+    noise = rounding(curve.spec, curve.params, _context(curve.config))  # where their float32 arithmetic cancels
+    return max(rel * abs(curve.frame["lr"].iloc[t]), 4 * EPS * scale, noise)
 
 
 @pytest.mark.parametrize("name", list(SCHEDULERS))

@@ -31,10 +31,14 @@ def test_the_fast_path_equals_the_stepped_library_for_random_params(name):
                 fast(config)
             continue
         quick = fast(config)
-        assert quick.source == "closed form" and list(quick.frame.columns) == list(library.frame.columns)
+        # the same columns (a library's extra ones, such as optax's jitted lr, come from stepping it)
+        extra = {"lr_jit", "metric"}
+        assert quick.source == "closed form"
+        assert list(quick.frame.columns) == [c for c in library.frame.columns if c not in extra]
         max_rel, _ = verify(quick)
-        # the drifting ones are held to their own error model in tests/test_parity.py
-        assert max_rel <= (1e-12 if name not in DRIFTING else 1e-6), (name, params, steps, max_rel)
+        # the drifting ones are held to their own error model in tests/test_parity.py; float32 libraries to theirs
+        bound = max(1e-12 if name not in DRIFTING else 1e-6, library.spec.tolerance)
+        assert max_rel <= bound, (name, params, steps, max_rel)
         assert quick.stopped_at == library.stopped_at
 
 

@@ -95,8 +95,9 @@ def test_a_value_just_outside_a_bound_is_refused_naming_the_parameter_and_the_va
         error = refusal(spec.name, base_lr=value)
         field = "base_lr"
     else:
-        error = refusal(spec.name, **{p.name: [value] if p.kind == "int_list" else value})
-        value = [value] if p.kind == "int_list" else value
+        listed = p.kind in ("int_list", "float_list")
+        error = refusal(spec.name, **{p.name: [value] if listed else value})
+        value = [value] if listed else value
     assert_names(error, field, value)
 
 
@@ -106,8 +107,9 @@ def test_the_value_at_a_closed_bound_or_just_inside_an_open_one_is_accepted(spec
     if p.name == spec.base_lr_param:
         resolve(ScheduleConfig.make(spec.name, steps=STEPS, base_lr=value))
     else:
-        coerced = p.coerce([value] if p.kind == "int_list" else value, STEPS)
-        assert coerced == ((value,) if p.kind == "int_list" else value)
+        listed = p.kind in ("int_list", "float_list")
+        coerced = p.coerce([value] if listed else value, STEPS)
+        assert coerced == ((value,) if listed else value)
 
 
 def wrong_values(p: ParamSpec) -> list[Any]:
@@ -118,6 +120,7 @@ def wrong_values(p: ParamSpec) -> list[Any]:
         "bool": ["yes", 1, 0.0],
         "choice": ["no-such-choice", 1, True],
         "int_list": [5, [2.5], ["1"], "1,2", [True], list(range(MAX_LIST_LEN + 1))],
+        "float_list": [5, ["1"], "0.1,0.2", [True], [math.nan], [0.1] * (MAX_LIST_LEN + 2)],
         "expr": [0.5, "", "   ", "epoch +", "x" * 501, ["epoch"]],
         "children": [5, [], "StepLR", [{"nam": "StepLR"}], [{"name": 3}], [{"name": "StepLR"}] * 7],
     }[p.kind]

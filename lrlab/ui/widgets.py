@@ -225,7 +225,7 @@ def seed_params(spec: SchedulerSpec, prefix: str, params: dict[str, Any]) -> Non
             continue
         value = params[param.name]
         key = key_for(prefix, spec, param)
-        if param.kind == "int_list":
+        if param.kind in ("int_list", "float_list"):
             st.session_state[key + ".text"] = ", ".join(str(v) for v in value)
         elif param.kind == "children":
             st.session_state[key + ".text"] = json.dumps(_plain(value), indent=1)
@@ -317,7 +317,7 @@ def _render(p: ParamSpec, key: str, steps: int) -> Any:
     if p.kind == "expr":
         st.session_state.setdefault(key, default)
         return st.text_input(label, key=key, help=help_text, max_chars=500)
-    if p.kind == "int_list":
+    if p.kind in ("int_list", "float_list"):
         return _int_list(p, key, default, help_text)
     if p.kind == "children":
         return _children_json(p, key, default, help_text)
@@ -395,8 +395,9 @@ def _step(low: float, high: float) -> float:
 
 
 def _int_list(p: ParamSpec, key: str, default: Any, help_text: str) -> Any:
-    """A list of integers typed as ``5, 15`` (or JSON). Returns the list, or the raw text when it
-    does not parse so that validation names the parameter and shows the value."""
+    """A list of integers typed as ``5, 15`` (or JSON), or of numbers (``float_list``: ``0.1, 0.01``).
+    Returns the list, or the raw text when it does not parse so that validation names the parameter
+    and shows the value."""
     text_key = key + ".text"
     if run_sized(p) and not is_set(key):  # milestones never typed follow the run
         st.session_state[text_key] = ", ".join(str(v) for v in default)
@@ -410,6 +411,8 @@ def _int_list(p: ParamSpec, key: str, default: Any, help_text: str) -> Any:
     parsed = parse_value(f"[{cleaned}]")  # deep nesting or junk stays text
     if not isinstance(parsed, list):
         return text
+    if p.kind == "float_list":
+        return parsed
     return [int(v) if isinstance(v, float) and v.is_integer() else v for v in parsed]
 
 
@@ -434,7 +437,7 @@ def _children_json(p: ParamSpec, key: str, default: Any, help_text: str) -> Any:
 def legend_rows(spec: SchedulerSpec, params: dict[str, Any], base_lr: float) -> list[dict[str, str]]:
     """The formula's symbol legend with the current value of each parameter where it has one."""
     symbols = {p.symbol: p.name for p in spec.params if p.symbol}
-    lists = {p.name for p in spec.params if p.kind == "int_list"}  # a list is the value itself (milestones)
+    lists = {p.name for p in spec.params if p.kind in ("int_list", "float_list")}  # a list is the value itself
     rows = []
     for symbol, meaning in spec.legend:
         name = symbols.get(symbol)
