@@ -28,16 +28,16 @@ import sys, time
 t0 = time.perf_counter()
 import lrlab
 t1 = time.perf_counter()
-loaded = sorted({m.split('.')[0] for m in sys.modules} & set(%r))
+loaded = sorted({m.split('.')[0] for m in sys.modules} & set(OPTIONAL))
 print(t1 - t0, ','.join(loaded) or '-')
-""" % (OPTIONAL,)
+""".replace("OPTIONAL", repr(OPTIONAL))
 
 FIRST_CURVE = """
 import time, warnings
 warnings.simplefilter('ignore')
 import lrlab
 t0 = time.perf_counter()
-lrlab.curve(%r, steps=1000)
+lrlab.curve(NAME, steps=1000)
 print(time.perf_counter() - t0)
 """
 
@@ -99,7 +99,7 @@ def main() -> None:
     print("\nfirst curve of each library (1,000 steps) in a fresh process, its import included")
     print(f"  {'library':<13} {'schedule':<36} {'seconds':>8}")
     for library, name in FIRST.items():
-        out = run(FIRST_CURVE % name, ROOT)
+        out = run(FIRST_CURVE.replace("NAME", repr(name)), ROOT)
         print(f"  {library:<13} {name:<36} {out:>8}")
 
 

@@ -17,7 +17,7 @@ __version__ = "0.1.0"
 # The training lab (scikit-learn's datasets, models) loads on first use: `import lrlab` costs torch only.
 # fastai's own lr_find (fastai_lr_find) loads fastai on first use too.
 _LAZY = {
-    "lr_find": "lrlab.finder",
+    "lr_find": "lrlab.finding",
     "TrainSetup": "lrlab.training",
     "train": "lrlab.training",
     "fastai_lr_find": "lrlab.fastai_finder",

@@ -201,7 +201,7 @@ def _read_config(path: str):
 
 
 def _find_lr(args: argparse.Namespace) -> str:
-    from lrlab.finder import lr_find
+    from lrlab.finding import lr_find
 
     result = lr_find(
         dataset=args.dataset,

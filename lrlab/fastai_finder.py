@@ -14,9 +14,11 @@ through NaN losses (the suggestions are cut at the first one).
 
 from __future__ import annotations
 
+import math
 import tempfile
 import time
 import warnings
+from collections import namedtuple
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -32,6 +34,9 @@ from lrlab.training import TrainSetup, batch_order, build_model, one_thread
 
 #: fastai's suggestion functions, in the order of its SuggestionMethod (and of the SuggestedLRs fields)
 FASTAI_SUGGESTIONS = ("valley", "slide", "minimum", "steep")
+#: fastai's SuggestedLRs fields, in a class of lrlab's: fastai builds its own inside a function, which pickle
+#: can't find (Streamlit keeps a sweep in session state, and the cache pickles it)
+SuggestedLRs = namedtuple("SuggestedLRs", FASTAI_SUGGESTIONS)
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,7 @@ class FastaiSweep:
     start_lr: float
     end_lr: float
     seconds: float
+    problem: str | None = None  # fastai's own error where its lr_find raised (its slide on too few points)
 
     @property
     def suggestions(self) -> dict[str, float]:
@@ -140,16 +146,24 @@ def fastai_find_lr(
             opt_func=opt or opt_func("sgd"),
             path=path,
         )
+        problem = None
         with learn.no_bar():
-            suggested = learn.lr_find(
-                start_lr=start_lr,
-                end_lr=end_lr,
-                num_it=num_it,
-                stop_div=stop_div,
-                show_plot=False,
-                suggest_funcs=tuple(getattr(schedule, name) for name in FASTAI_SUGGESTIONS),
-            )
+            try:
+                suggested = SuggestedLRs(
+                    *learn.lr_find(
+                        start_lr=start_lr,
+                        end_lr=end_lr,
+                        num_it=num_it,
+                        stop_div=stop_div,
+                        show_plot=False,
+                        suggest_funcs=tuple(getattr(schedule, name) for name in FASTAI_SUGGESTIONS),
+                    )
+                )
+            except (IndexError, ValueError, RuntimeError) as exc:  # fastai's suggestions on too few points
+                problem = f"fastai's lr_find raised {type(exc).__name__}: {exc}"
+                suggested = SuggestedLRs(*([math.nan] * len(FASTAI_SUGGESTIONS)))
     return FastaiSweep(
+        problem=problem,
         suggested=suggested,
         lr=tuple(float(v) for v in learn.recorder.lrs),
         loss=tuple(float(v) for v in learn.recorder.losses),

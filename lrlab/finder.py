@@ -78,7 +78,7 @@ class FinderResult:
     stop_reason: str = "completed"  # "completed" | "diverged" (4× the best) | "not finite"
     seconds: float = 0.0
     suggestions: dict[str, Suggestion | None] = field(default_factory=dict)
-    # fastai's own Learner.lr_find on the same model, data and batch order (lr_find(fastai=True)):
+    # fastai's own Learner.lr_find on the same model, data and batch order (lrlab.lr_find(fastai=True)):
     # a lrlab.fastai_finder.FastaiSweep, with fastai's SuggestedLRs under the same four names
     fastai: Any = None
 
@@ -278,14 +278,12 @@ def lr_find(
     layers: int = 1,
     momentum: float = 0.9,
     progress: Callable[[FinderResult], None] | None = None,
-    fastai: bool = False,
 ) -> FinderResult:
     """The range test on a built-in task: ``lrlab.lr_find(dataset="digits", model="mlp")``.
 
     The model is the training lab's (same initial weights for the same seed), batches are the
-    training split in the training lab's seeded order. With ``fastai=True``, fastai's own
-    ``Learner.lr_find`` also runs on the same model, weights, data and batch order; its sweep and its
-    ``SuggestedLRs`` (valley, slide, minimum, steep) are in the result's ``fastai``.
+    training split in the training lab's seeded order. (``lrlab.lr_find`` adds fastai's own beside it:
+    :func:`lrlab.finding.lr_find`.)
     """
     setup = TrainSetup(
         dataset=dataset, model=model, optimizer=optimizer, seed=seed, batch_size=batch_size, hidden=hidden,
@@ -299,12 +297,5 @@ def lr_find(
         result = find_lr(
             net, opt, _batches(setup, data.x_train, data.y_train), start_lr=start_lr, end_lr=end_lr, num_it=num_it,
             progress=progress,
-        )  # fmt: skip
-    if fastai:
-        from lrlab.fastai_finder import fastai_lr_find  # fastai loads here, on first use
-
-        result.fastai = fastai_lr_find(
-            dataset=dataset, model=model, optimizer=optimizer, start_lr=start_lr, end_lr=end_lr, num_it=num_it,
-            seed=seed, batch_size=batch_size, hidden=hidden, layers=layers, momentum=momentum,
         )  # fmt: skip
     return result

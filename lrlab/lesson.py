@@ -34,7 +34,8 @@ EVAL_EVERY = 1
 
 @dataclass(frozen=True)
 class Knob:
-    """One slider of a chapter: a parameter of the scheduler (the library's name), bounded."""
+    """One setting of a chapter: a parameter of the scheduler (the library's name), bounded; typed exactly
+    or moved on its helper slider (``step`` is the slider's)."""
 
     param: str
     label: str
@@ -59,7 +60,8 @@ class Knob:
         return f"must be {noun} in [{_plain(self.low)}, {_plain(self.high)}]"
 
     def clean(self, value: Any) -> int | float:
-        """``value`` as this knob's type, rounded to its step's decimals, or a named :class:`LrlabError`."""
+        """``value`` as this knob's type, or a named :class:`LrlabError`. A typed value is kept exactly
+        (0.375 on a 0.05 slider stays 0.375); only a slider's float noise (0.8500000000000001) goes."""
         if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
             raise invalid(self.param, value, self.allowed())
         number = float(value)
@@ -69,7 +71,7 @@ class Knob:
             if not number.is_integer():
                 raise invalid(self.param, value, self.allowed())
             return int(number)
-        return round(number, self.decimals)
+        return float(f"{number:.12g}")
 
 
 @dataclass(frozen=True)

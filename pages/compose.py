@@ -1,4 +1,9 @@
-"""Compose: SequentialLR and ChainedScheduler from any children, with several param groups."""
+"""Compose: SequentialLR and ChainedScheduler from any children, with several param groups.
+
+Run-sized settings follow the run until the user sets them (the rule of every page): a child's T_max or
+total_iters and each SequentialLR milestone follow Steps (and the number of children) until typed; a
+link or a preset sets exactly the values it gives, and only those stay when Steps changes.
+"""
 
 import json
 
@@ -15,13 +20,49 @@ from lrlab.ui.nav import ensure_router
 from lrlab.ui.presets import compose_option
 from lrlab.ui.style import chart_first, input_row
 from lrlab.ui.text import plain
-from lrlab.ui.widgets import lr_slider, number, render_params, scheduler_label, seed_params
+from lrlab.ui.widgets import (
+    chosen_params,
+    follow_run,
+    is_set,
+    lr_slider,
+    mark_set,
+    render_params,
+    scheduler_label,
+    seed_params,
+)
 
 ensure_router()
 
 P = "co"
 MAX_APP_STEPS = 1_000_000
 CHILDREN = [n for n, s in SCHEDULERS.items() if n not in COMPOSITES and not s.needs_metric]
+CHAIN_FIRST = "ChainedScheduler"  # torch allows a ChainedScheduler as a SequentialLR's first child only
+
+
+def child_options(mode: str, i: int) -> list[str]:
+    """The schedulers child ``i`` may be under ``mode``: any plain one, and a ChainedScheduler as the
+    first child of a SequentialLR (at a later position torch raises NotImplementedError at the switch)."""
+    return [*CHILDREN, CHAIN_FIRST] if mode == "SequentialLR" and i == 0 else list(CHILDREN)
+
+
+def child_refusal(mode: str, i: int, name: object) -> str | None:
+    """Why child ``i`` of a linked ``mode`` can't be ``name`` on this page, or None when it can."""
+    if name in child_options(mode, i):
+        return None
+    if name == CHAIN_FIRST and mode == "SequentialLR":
+        why = (
+            "in a SequentialLR a ChainedScheduler can only be the first child (schedulers[0]): torch raises "
+            "NotImplementedError when it switches to a later one"
+        )
+    elif name == CHAIN_FIRST:
+        why = "a ChainedScheduler can't be a child of a ChainedScheduler here; chain its children directly"
+    elif name in SCHEDULERS:
+        why = "a child must be a plain scheduler (not a composite, not a metric-driven one)"
+    else:
+        why = "not a known scheduler"
+    return f"schedulers[{i}].name={name!r:.40}: {why}"
+
+
 PRESETS = {
     "warm-up → cosine": ("SequentialLR", [("LinearLR", {"start_factor": 0.01}), ("CosineAnnealingLR", {})], [0.1]),
     "warm-up → constant → linear decay": (
@@ -67,24 +108,89 @@ def child_prefix(i: int) -> str:
     return f"{P}.{i}"
 
 
-def apply_config(config: ScheduleConfig) -> None:
-    """Put a composite config into the widgets (a preset or a shared link)."""
+def linked_config(config: ScheduleConfig) -> ScheduleConfig:
+    """``config`` if this page can show it exactly, else a :class:`LrlabError` naming the field, the value
+    and what is allowed (a link or a preset is never shown as something else)."""
+    if config.scheduler not in COMPOSITES:
+        raise LrlabError(f"scheduler={config.scheduler!r:.40}: must be one of {', '.join(COMPOSITES)}")
+    if isinstance(config.steps, bool) or not isinstance(config.steps, int) or not 2 <= config.steps <= MAX_APP_STEPS:
+        raise LrlabError(f"steps={config.steps!s:.30}: the Compose page shows an integer from 2 to {MAX_APP_STEPS}")
+    for name, lr in [("base_lr", config.base_lr), *((f"lr_{g}", v) for g, v in enumerate(config.group_lrs, 1))]:
+        if state.lr_value(str(lr)) is None:
+            raise LrlabError(f"{name}={lr!s:.30}: must be {state.LR_ALLOWED}")
+    if len(config.group_lrs) > 3:
+        raise LrlabError(f"group_lrs: {len(config.group_lrs)} extra groups; the Compose page shows at most 3")
     params = config.params_dict
+    unknown = sorted(set(params) - {"schedulers", "milestones"})
+    if unknown:
+        raise LrlabError(f"params.{unknown[0]}: not a parameter of {config.scheduler} (schedulers, milestones)")
+    kids = params.get("schedulers")
+    if not isinstance(kids, list) or not 1 <= len(kids) <= 6 or not all(isinstance(k, dict) for k in kids):
+        raise LrlabError('schedulers: must be a list of 1 to 6 children, each {"name": ..., <its params>}')
+    for i, kid in enumerate(kids):
+        if refusal := child_refusal(config.scheduler, i, kid.get("name")):
+            raise LrlabError(refusal)
+    milestones = params.get("milestones", [])
+    if config.scheduler == "ChainedScheduler" and "milestones" in params:
+        raise LrlabError("milestones: a ChainedScheduler has none (its children are stepped together)")
+    if not isinstance(milestones, list) or len(milestones) > len(kids) - 1:
+        raise LrlabError(f"milestones={milestones!s:.40}: at most {len(kids) - 1} for {len(kids)} children")
+    for i, m in enumerate(milestones, start=1):
+        if isinstance(m, bool) or not isinstance(m, int) or not 0 <= m <= MAX_APP_STEPS:
+            raise LrlabError(f"milestones[{i - 1}]={m!s:.30}: must be an integer from 0 to {MAX_APP_STEPS}")
+    return config
+
+
+def child_values(name: str, given: dict, i: int, steps: int, ignored: list[str]) -> dict:
+    """The parameters a linked child gives, each checked by its spec; a bad one is reported, not seeded."""
+    spec, out = SCHEDULERS[name], {}
+    names = {p.name: p for p in spec.params if p.name != spec.base_lr_param}
+    for key, value in given.items():
+        where = f"schedulers[{i}].{key}"
+        if key not in names:
+            ignored.append(f"{where} (not a parameter of {name}: {', '.join(names) or 'none'})")
+            continue
+        try:
+            coerced = names[key].coerce(value, steps)
+        except LrlabError as exc:
+            ignored.append(f"schedulers[{i}] ({name}): {exc}")
+            continue
+        if isinstance(coerced, tuple) and names[key].kind not in ("int_list", "children"):
+            ignored.append(f"{where}={value!s:.30} (one value per param group: the Compose page shows one value)")
+            continue
+        out[key] = value if names[key].kind == "children" else coerced
+    return out
+
+
+def forget_children() -> None:
+    """Forget every child's and milestone's widgets (a preset replaces the composition)."""
+    for key in [k for k in st.session_state if k.startswith((f"{P}.m.", f"{P}.child."))]:
+        del st.session_state[key]
+    for key in [k for k in st.session_state if k.startswith(f"{P}.") and k[len(P) + 1 : len(P) + 2].isdigit()]:
+        del st.session_state[key]
+
+
+def apply_config(config: ScheduleConfig, ignored: list[str]) -> None:
+    """Put a composite config into the widgets (a preset or a shared link), after :func:`linked_config`
+    checked it. Only the values it gives are set (and stay when Steps changes); the rest follow the run."""
+    params = config.params_dict
+    forget_children()
     st.session_state[f"{P}.mode"] = config.scheduler
     st.session_state[f"{P}.steps"] = config.steps
-    st.session_state[f"{P}.base_lr"] = config.base_lr
+    st.session_state[f"{P}.base_lr"] = float(config.base_lr)
     st.session_state[f"{P}.groups"] = 1 + len(config.group_lrs)
     for g, lr in enumerate(config.group_lrs, start=1):
-        st.session_state[f"{P}.lr_{g}"] = lr
+        st.session_state[f"{P}.lr_{g}"] = float(lr)
     kids = params.get("schedulers", [])
     st.session_state[f"{P}.n"] = len(kids)
     for i, kid in enumerate(kids):
         kid = dict(kid)
         name = kid.pop("name")
         st.session_state[f"{P}.child.{i}"] = name
-        seed_params(SCHEDULERS[name], child_prefix(i), kid)
+        seed_params(SCHEDULERS[name], child_prefix(i), child_values(name, kid, i, config.steps, ignored))
     for i, m in enumerate(params.get("milestones", []), start=1):
         st.session_state[f"{P}.m.{i}"] = m
+        mark_set(f"{P}.m.{i}")  # given: it stays when Steps changes
 
 
 PAPERS = {f"paper:{k}": p for k, p in PAPER_PRESETS.items() if p.build(1000)[0] in COMPOSITES}
@@ -93,10 +199,7 @@ PAPERS = {f"paper:{k}": p for k, p in PAPER_PRESETS.items() if p.build(1000)[0] 
 def apply_preset() -> None:
     name = st.session_state.get(f"{P}.preset")
     if name in PAPERS:  # a schedule from the literature, sized to the page's steps
-        config = PAPERS[name].config(st.session_state[f"{P}.steps"])
-        for key in [k for k in st.session_state if k.startswith(f"{P}.") and k[len(P) + 1 : len(P) + 2].isdigit()]:
-            del st.session_state[key]
-        apply_config(config)
+        apply_config(PAPERS[name].config(st.session_state[f"{P}.steps"]), [])
         return
     if name not in PRESETS:
         return
@@ -116,15 +219,15 @@ def apply_preset() -> None:
         }
         extra = {sized[kid]: length if kid != "StepLR" else max(1, length // 4)} if kid in sized else {}
         children.append({"name": kid, **extra, **own})
-    for key in [k for k in st.session_state if k.startswith(f"{P}.") and k[len(P) + 1 : len(P) + 2].isdigit()]:
-        del st.session_state[key]
+    sequence = {"milestones": milestones} if mode == "SequentialLR" else {}
     apply_config(
         ScheduleConfig.make(
             mode,
-            {"schedulers": children, "milestones": milestones},
+            {"schedulers": children, **sequence},
             steps=steps,
             base_lr=st.session_state[f"{P}.base_lr"],
-        )
+        ),
+        [],
     )
 
 
@@ -134,12 +237,10 @@ if state.first_run(P) and (query := state.read_query()):
     if "cfg" in query:
         try:
             data = state.parse_value(query["cfg"])
-            linked = ScheduleConfig.from_dict(json.loads(data) if isinstance(data, str) else data)
-            if linked.scheduler not in COMPOSITES:
-                raise LrlabError(f"{linked.scheduler} is not SequentialLR or ChainedScheduler")
-            apply_config(linked)
-        except (LrlabError, ValueError, KeyError, TypeError, RecursionError) as exc:
-            ignored.append(f"cfg ({str(exc)[:120]})")
+            linked = linked_config(ScheduleConfig.from_dict(json.loads(data) if isinstance(data, str) else data))
+            apply_config(linked, ignored)
+        except (LrlabError, ValueError, KeyError, TypeError, RecursionError) as exc:  # the whole cfg is refused
+            ignored.append(f"cfg ({str(exc)[:300]})")
     links.restore(LINK, query, ignored)  # the preset box shows what the view started from (not applied again)
 state.notice(ignored)
 
@@ -161,21 +262,47 @@ top[4].selectbox(
     help="Compositions to start from, and the papers' schedules that are compositions (GPT-3, LLaMA, MiniCPM…).",
 )
 
+
+def milestone_input(i: int, n: int, steps: int) -> int:
+    """Milestone ``i`` (where child ``i`` starts): it follows the run (an even share of Steps among the
+    children) until the user types it; a set one that no longer fits the run says so."""
+    key = f"{P}.m.{i}"
+    default = max(1, steps * i // n)
+    if not is_set(key):
+        st.session_state[key] = default  # never set by the user: it follows the run
+    st.session_state.setdefault(key, default)
+    value = st.number_input(
+        f"starts at step (milestone {i})",
+        step=1,
+        key=key,
+        on_change=mark_set,
+        args=(key,),
+        help=f"The step where child {i} takes over. Follows the run ({default} of {steps} steps) until you set it.",
+    )
+    if is_set(key) and isinstance(value, int) and value >= steps:
+        st.caption(
+            f":material/info: milestone {i} = {value} is past the end of the run ({steps} steps): child {i} never runs."
+        )
+        st.button(f"Follow the run ({default})", key=key + ".follow", on_click=follow_run, args=(key,))
+    return int(value)
+
+
 left, right = chart_first().columns([1.1, 2], gap="large")
 children, milestones, group_lrs = [], [], []
 with left:
     for g in range(1, groups):
-        group_lrs.append(number(st, f"lr of group {g}", 1e-8, 1e3, base_lr * (g + 1), key=f"{P}.lr_{g}", format="%g"))
+        st.session_state.setdefault(f"{P}.lr_{g}", float(base_lr) * (g + 1) if base_lr else 0.1)
+        group_lrs.append(lr_slider(st, f"lr of group {g}", key=f"{P}.lr_{g}"))
     n = int(st.number_input("Children", 1, 6, key=f"{P}.n"))
     for i in range(n):
         st.session_state.setdefault(f"{P}.child.{i}", "ConstantLR")
         with st.expander(f"Child {i}: {st.session_state[f'{P}.child.{i}']}", expanded=i < 3):
             if mode == "SequentialLR" and i > 0:
-                default_m = max(1, steps * i // n)
-                milestones.append(
-                    int(number(st, f"starts at step (milestone {i})", 0, MAX_APP_STEPS, default_m, key=f"{P}.m.{i}"))
-                )
-            name = st.selectbox("Scheduler", CHILDREN, key=f"{P}.child.{i}", format_func=scheduler_label)
+                milestones.append(milestone_input(i, n, steps))
+            options = child_options(mode, i)
+            if st.session_state[f"{P}.child.{i}"] not in options:  # shown as it is; validation says why not
+                options.append(st.session_state[f"{P}.child.{i}"])
+            name = st.selectbox("Scheduler", options, key=f"{P}.child.{i}", format_func=scheduler_label)
             child = SCHEDULERS[name]
             values = render_params(child, child_prefix(i), steps)
             if child.base_lr_param:
@@ -184,6 +311,24 @@ with left:
 
 params = {"schedulers": children} | ({"milestones": milestones} if mode == "SequentialLR" else {})
 config = ScheduleConfig.make(mode, params, steps=steps, base_lr=float(base_lr), group_lrs=tuple(group_lrs))
+
+
+def link_config() -> ScheduleConfig:
+    """What the link carries: the composition with only the values the user set among the run-sized ones
+    (a child's T_max, the milestones), so that the rest follow the run the link is opened with."""
+    kids = []
+    for i, kid in enumerate(children):
+        spec = SCHEDULERS[kid["name"]]
+        own = {k: v for k, v in kid.items() if k != "name" and k != spec.base_lr_param}
+        kids.append({"name": kid["name"], **chosen_params(spec, child_prefix(i), own)})
+    sequence = {}
+    if mode == "SequentialLR" and any(is_set(f"{P}.m.{i}") for i in range(1, len(children))):
+        sequence = {"milestones": milestones}
+    return ScheduleConfig.make(
+        mode, {"schedulers": kids, **sequence}, steps=steps, base_lr=float(base_lr), group_lrs=tuple(group_lrs)
+    )
+
+
 curve, error = None, None
 try:
     curve = cached_curve(config)
@@ -224,7 +369,7 @@ with right:
 if not error:
     st.divider()
     export_panel(curve.config, curve, P)
-shared = {"cfg": config.to_dict(), **links.values(LINK)}
+shared = {"cfg": link_config().to_dict(), **links.values(LINK)}
 state.write_query(shared)
 with left:
     state.show_share(shared)

@@ -14,7 +14,7 @@ from lrlab.ui.export_panel import chart_config, export_panel
 from lrlab.ui.nav import ensure_router
 from lrlab.ui.style import chart_first, input_row
 from lrlab.ui.text import plain
-from lrlab.ui.widgets import copy_value, lr_slider, number, scheduler_label
+from lrlab.ui.widgets import copy_value, lr_slider, scheduler_label
 
 ensure_router()
 
@@ -60,7 +60,8 @@ def expression_fields(name: str) -> dict[str, links.Field]:
     fields = {"lambda": links.Field(f"{P}.{name}.expr_0", next(iter(EXAMPLES[name])), max_len=500)}
     for g in range(1, 4):
         fields[f"lambda_{g}"] = links.Field(f"{P}.{name}.expr_{g}", "1", max_len=500)
-        fields[f"lr_{g}"] = links.Field(f"{P}.lr_{g}", -1.0, low=1e-8, high=1e3)  # no default: always carried
+        # no default: always carried; any lr a run takes, (0, 1000], as the typed box does
+        fields[f"lr_{g}"] = links.Field(f"{P}.lr_{g}", -1.0, low=0.0, high=state.MAX_LR, low_open=True)
     fields["example"] = links.Field(f"{P}.{name}.example", "", choices=("", *EXAMPLES[name]))
     return fields
 
@@ -103,7 +104,8 @@ with left:
         st.session_state.setdefault(expr_key, next(iter(EXAMPLES[name])) if g == 0 else "1")
         st.markdown(f"**Group {g}**")
         if g > 0:
-            group_lrs.append(number(st, f"lr of group {g}", 1e-8, 1e3, base_lr, key=f"{P}.lr_{g}", format="%g"))
+            st.session_state.setdefault(f"{P}.lr_{g}", float(base_lr) if base_lr else 0.1)
+            group_lrs.append(lr_slider(st, f"lr of group {g}", key=f"{P}.lr_{g}"))
         text = st.text_input(f"λ{'' if groups == 1 else g}(epoch)", key=expr_key, max_chars=500)
         texts.append(text)
         try:

@@ -9,7 +9,9 @@ from lrlab.ui.cache import cached_curve, cached_metric_curve
 from lrlab.ui.export_panel import chart_config
 from lrlab.ui.nav import ensure_router
 from lrlab.ui.scroll import copy_and_scroll_to_top, scroll_to_top_if_asked
+from lrlab.ui.style import chart_first
 from lrlab.ui.text import plain
+from lrlab.ui.typed import typed_slider
 from lrlab.ui.widgets import copy_value, legend_rows
 
 ensure_router()
@@ -80,25 +82,24 @@ st.header(f"{k}. {chapter.title}")
 st.markdown(" ".join(chapter.motivation))
 
 spec = SCHEDULERS[chapter.scheduler]
-left, right = st.columns([1, 2.4], gap="large")
+left, right = chart_first().columns([1, 2.4], gap="large")  # on a phone the chart comes first
 values = {}
 with left:
     st.subheader("Settings")
     for knob in chapter.knobs:
         key = f"{P}.{chapter.slug}.{knob.param}"
         st.session_state.setdefault(key, st.session_state.get(f"{key}._kept", knob.clean(knob.default)))
-        if knob.is_int:
-            value = st.slider(knob.label, int(knob.low), int(knob.high), step=int(knob.step), key=key, help=knob.help)
-        else:
-            value = st.slider(
-                knob.label,
-                float(knob.low),
-                float(knob.high),
-                step=float(knob.step),
-                key=key,
-                help=knob.help,
-                format=f"%.{knob.decimals}f",
-            )
+        value = typed_slider(  # typed exactly; the slider under it is a helper over the chapter's range
+            st,
+            knob.label,
+            key=key,
+            low=knob.low,
+            high=knob.high,
+            step=knob.step,
+            is_int=knob.is_int,
+            help=f"{knob.help} Type the exact value: {knob.allowed().removeprefix('must be ')}.",
+            slider_format=None if knob.is_int else f"%.{knob.decimals}f",
+        )
         st.session_state[f"{key}._kept"] = value
         values[knob.param] = value
     st.caption(f"lr {chapter.base_lr:g}, {chapter.steps} steps shown.")
@@ -149,7 +150,7 @@ with form_col:
     if rows:
         st.markdown(
             "| symbol | meaning | value |\n|---|---|---|\n"
-            + "\n".join(f"| {r['symbol']} | {r['meaning']} | {r['value']} |" for r in rows)
+            + "\n".join(f"| {r['symbol']} | {r['meaning']} | {plain(r['value'])} |" for r in rows)
         )
 with question_col:
     st.subheader("Question")

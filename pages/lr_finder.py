@@ -6,7 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from lrlab import LrlabError
-from lrlab.finder import EXPLAIN, LIMITS, SUGGESTIONS, FinderResult, lr_find
+from lrlab.finder import EXPLAIN, LIMITS, SUGGESTIONS, FinderResult
+from lrlab.finding import lr_find
 from lrlab.lab_plots import finder_figure
 from lrlab.ui import links, state
 from lrlab.ui.export_panel import chart_config
@@ -20,8 +21,9 @@ from lrlab.ui.lab import (
     training_slot,
 )
 from lrlab.ui.nav import ensure_router
+from lrlab.ui.style import chart_first
 from lrlab.ui.text import plain
-from lrlab.ui.widgets import fmt_number, log_grid
+from lrlab.ui.widgets import fmt_number, lr_slider
 
 ensure_router()
 follow_send()
@@ -30,7 +32,14 @@ P = "lf"
 RESULT = f"{P}.result"
 DEFAULTS = {"start_lr": 1e-7, "end_lr": 10.0, "num_it": 100}
 LINK_LIMITS = {"num_it": (int(LIMITS["num_it"][0]), int(LIMITS["num_it"][1]))}
-LINK = {"suggestion": links.Field(f"{P}.chosen", "valley", choices=tuple(SUGGESTIONS))}
+LINK = {
+    "suggestion": links.Field(f"{P}.chosen", "valley", choices=tuple(SUGGESTIONS)),
+    "fastai": links.Field(f"{P}.fastai", True),
+}
+LR_LINK = {  # the sweep's lrs: any number lr_find takes (lrlab.finder.LIMITS), typed or linked
+    key: links.Field(f"{P}.{key}", DEFAULTS[key], low=LIMITS[key][0], high=LIMITS[key][1])
+    for key in ("start_lr", "end_lr")
+}
 
 st.title("LR finder")
 st.caption(
@@ -47,33 +56,24 @@ if state.first_run(P) and (query := state.read_query()):
     links.restore(LINK, query, ignored)
     for key, value in state.checked_values(query, LINK_LIMITS, ignored).items():
         st.session_state[f"{P}.{key}"] = value
-    for key, grid in (("start_lr", (1e-10, 1.0)), ("end_lr", (1e-6, 100.0))):
+    for key, field in LR_LINK.items():  # what lr_find takes (a value it refuses is refused here, with the range)
         if key in query:
-            value = state.parse_value(query[key])
-            if isinstance(value, (int, float)) and not isinstance(value, bool) and grid[0] <= value <= grid[1]:
-                st.session_state[f"{P}.{key}"] = float(value)
+            ok, value = field.check(query[key])
+            if ok:
+                st.session_state[field.key] = value
             else:
-                ignored.append(f"{key}={query[key]!s:.30}")
+                ignored.append(state.refused(key, query[key], field.allowed()))
 state.notice(ignored)
 
-left, right = st.columns([1, 2.3], gap="large")
+left, right = chart_first().columns([1, 2.3], gap="large")  # on a phone the chart comes first
 with left:
     st.subheader("Setup")
     setup = setup_inputs(P, epochs=False)
     st.subheader("Sweep")
     c1, c2 = st.columns(2)
-    start_lr = c1.select_slider(
-        "Start lr",
-        log_grid(1e-10, 1.0, include=(st.session_state[f"{P}.start_lr"],)),
-        key=f"{P}.start_lr",
-        format_func=fmt_number,
-    )
-    end_lr = c2.select_slider(
-        "End lr",
-        log_grid(1e-6, 100.0, include=(st.session_state[f"{P}.end_lr"],)),
-        key=f"{P}.end_lr",
-        format_func=fmt_number,
-    )
+    lr_help = "Typed exactly; lr_find takes {} (the slider under the box is a helper)."
+    start_lr = lr_slider(c1, "Start lr", key=f"{P}.start_lr", help=lr_help.format(LR_LINK["start_lr"].allowed()))
+    end_lr = lr_slider(c2, "End lr", key=f"{P}.end_lr", help=lr_help.format(LR_LINK["end_lr"].allowed()))
     num_it = int(
         st.number_input(
             "Steps (num_it)",
@@ -82,6 +82,13 @@ with left:
             key=f"{P}.num_it",
             help="fastai's default: 100. The sweep stops earlier when the smoothed loss exceeds 4× its minimum.",
         )
+    )
+    st.session_state.setdefault(f"{P}.fastai", True)
+    with_fastai = st.toggle(
+        "Also run fastai's own lr_find",
+        key=f"{P}.fastai",
+        help="fastai's Learner.lr_find on the same model, initial weights, data and batch order: its SuggestedLRs "
+        "beside lrlab's, its smoothed loss dotted on the chart (fastai loads on the first run: a few seconds).",
     )
     st.button(
         "Run the range test",
@@ -92,7 +99,13 @@ with left:
         args=(P,),
     )
     run = st.session_state.pop(f"{P}.requested", False)
-    settings = {**setup_values(setup, epochs=False), "start_lr": start_lr, "end_lr": end_lr, "num_it": num_it}
+    settings = {
+        **setup_values(setup, epochs=False),
+        "start_lr": start_lr,
+        "end_lr": end_lr,
+        "num_it": num_it,
+        "fastai": with_fastai,
+    }
     settings = {k: v for k, v in settings.items() if DEFAULTS.get(k) != v}
     shared = {**settings, **links.values(LINK)}
     state.write_query(shared)
@@ -129,6 +142,7 @@ with right:
                     layers=setup.layers,
                     momentum=setup.momentum,
                     progress=live,
+                    fastai=with_fastai,
                 )
             st.session_state[RESULT] = result
             st.session_state[f"{P}.result_settings"] = settings
@@ -162,11 +176,27 @@ with right:
             "lower the start lr or the end lr, or raise the number of steps."
         )
         st.stop()
+    theirs = result.fastai.suggestions if result.fastai is not None else None
     rows = [
-        {"suggestion": name, "lr": fmt_number(result.suggestions[name].lr, 3), "how fastai picks it": EXPLAIN[name]}
+        {
+            "suggestion": name,
+            "lr": fmt_number(result.suggestions[name].lr, 3),
+            **({"fastai's own lr_find": fmt_number(theirs[name], 3)} if theirs is not None else {}),  # nan: it raised
+            "how fastai picks it": EXPLAIN[name],
+        }
         for name in available
     ]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    if result.fastai is not None and result.fastai.problem:
+        st.warning(plain(result.fastai.problem) + " — with more steps it suggests.", icon=":material/warning:")
+    if theirs is not None:
+        st.caption(
+            "fastai's own `Learner.lr_find` ran on the same model, weights, data and batch order. Its sweep differs "
+            "from lrlab's in small ways — the lr of batch i is start·(end/start)^(i/num_it), so it never reaches "
+            "end_lr; its smoothed loss is float32 — and a suggestion can move with them: `slide`, which compares "
+            "gradients 15 steps apart, is the most sensitive. lrlab's suggestion functions give fastai's numbers on "
+            "fastai's own curve (tests/test_lib_fastai.py)."
+        )
     st.radio(
         "Use this suggestion",
         available,

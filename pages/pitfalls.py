@@ -10,6 +10,7 @@ from lrlab.ui import state
 from lrlab.ui.cache import cached_demo
 from lrlab.ui.export_panel import chart_config
 from lrlab.ui.nav import ensure_router
+from lrlab.ui.style import chart_first
 from lrlab.ui.text import plain
 from lrlab.ui.widgets import number
 
@@ -47,7 +48,7 @@ if query and query != st.session_state.get(f"{P}._seen") and query != st.session
     ignored.extend(f"{key} (not a setting of this pitfall)" for key in query if key not in {*limits, "pitfall"})
 st.session_state[f"{P}._seen"] = query
 
-nav, main = st.columns([1, 3.6], gap="large")
+nav, main = chart_first().columns([1, 3.6], gap="large")  # on a phone, the chart first
 with nav:
     chosen = st.radio("Pitfall", IDS, key=f"{P}.pitfall", format_func=pitfall_label)
     st.caption("Each one is a link: copy it from “Share this view” below the fix.")

@@ -1,19 +1,36 @@
 """Plateau: ReduceLROnPlateau (and transformers' wrappers) driven by a metric you choose."""
 
 import json
+from collections.abc import Callable
+from dataclasses import replace
+from functools import partial
 
 import streamlit as st
 
 from lrlab import SCHEDULERS, LrlabError, ScheduleConfig
+from lrlab.compose import WARMUP_THEN_PLATEAU
 from lrlab.metrics import parse_metric_csv, parse_metric_list
 from lrlab.plots import lr_figure
+from lrlab.specs import SchedulerSpec
 from lrlab.ui import links, state
 from lrlab.ui.cache import cached_metric_curve, synthetic_metric
 from lrlab.ui.export_panel import chart_config, export_panel
 from lrlab.ui.nav import ensure_router
 from lrlab.ui.style import chart_first
 from lrlab.ui.text import plain
-from lrlab.ui.widgets import fmt_number, log_grid, lr_slider, number, render_params, scheduler_label
+from lrlab.ui.typed import is_number, typed_slider
+from lrlab.ui.widgets import (
+    chosen_params,
+    fmt_number,
+    is_set,
+    key_for,
+    log_grid,
+    lr_slider,
+    number,
+    render_params,
+    run_sized,
+    scheduler_label,
+)
 
 ensure_router()
 
@@ -64,11 +81,33 @@ LINK = {  # every setting but the scheduler's own parameters (flat keys named af
     "only_changes": links.Field(f"{P}.only_changes", True),
     **links.IMAGE,
 }
+MIN_LR = SCHEDULERS["ReduceLROnPlateau"].param("min_lr")
 for g in range(1, 4):  # each group's lr and min_lr: always carried while shown (their defaults follow other values)
-    LINK[f"lr_{g}"] = links.Field(f"{P}.lr_{g}", -1.0, low=1e-6, high=10.0)
-    LINK[f"min_lr_{g}"] = links.Field(f"{P}.min_lr_{g}", -1.0, low=0.0, high=1e3)
+    # the bounds are what a run and ReduceLROnPlateau take: a value typed and drawn comes back from its link
+    LINK[f"lr_{g}"] = links.Field(f"{P}.lr_{g}", -1.0, low=0.0, high=state.MAX_LR, low_open=True)
+    LINK[f"min_lr_{g}"] = links.Field(f"{P}.min_lr_{g}", -1.0, low=MIN_LR.low, high=MIN_LR.high)
 SYNTHETIC = {"steps", "start", "floor", "decay", "noise", "seed", "plateau_len", "plateaus", "bump_at"}
 SYNTHETIC |= {"bump_height", "bump_width"}
+
+
+def warmup_follows_warmup_steps(spec: SchedulerSpec, steps: int) -> SchedulerSpec:
+    """WarmupThenPlateau as the page draws it: a warm-up child the user never edited lasts warmup_steps
+    (the loop switches to the plateau then), following it as warmup_steps follows the run or is set."""
+    if spec.name != WARMUP_THEN_PLATEAU:
+        return spec
+    k_param = spec.param("warmup_steps")
+    k_key = key_for(P, spec, k_param)
+    k = st.session_state.get(k_key) if is_set(k_key) else k_param.default_for(steps)
+    if not is_number(k) or not float(k).is_integer() or k < 1:
+        return spec  # validation names a bad warmup_steps; the child keeps the run's default meanwhile
+    warmup = spec.param("warmup")
+    sized = replace(warmup, default=partial(_warmup_lasting, warmup.default, int(k)))
+    return replace(spec, params=tuple(sized if p.name == "warmup" else p for p in spec.params))
+
+
+def _warmup_lasting(default: Callable[[int], list], k: int, steps: int) -> list:
+    return [{**child, "total_iters": k} if "total_iters" in child else child for child in default(steps)]
+
 
 ignored: list[str] = []
 if state.first_run(P) and (query := state.read_query()):
@@ -204,21 +243,24 @@ with left:
                 key=f"{P}.lr_{g}",
             )
         )
-    values = render_params(spec, P, steps)
+    shown = warmup_follows_warmup_steps(spec, steps)
+    values = render_params(shown, P, steps)
+    chosen = chosen_params(shown, P, values)  # a run-sized value the user never set follows the run: not linked
     shared = {
         **({"base_lr": float(base_lr)} if base_lr != 0.1 else {}),
-        **{k: v for k, v in values.items() if v != next(p for p in spec.params if p.name == k).default_for(steps)},
+        **{k: v for k, v in chosen.items() if run_sized(spec.param(k)) or v != spec.param(k).default_for(steps)},
     }
     if groups > 1 and "min_lr" in values:
         per_group = [values["min_lr"]]
         for g in range(1, groups):
             st.session_state.setdefault(f"{P}.min_lr_{g}", 0.0)
             per_group.append(
-                st.select_slider(
+                typed_slider(
+                    st,
                     f"min_lr of group {g}",
-                    options=log_grid(0.0, 1e3, include=(st.session_state[f"{P}.min_lr_{g}"],)),
                     key=f"{P}.min_lr_{g}",
-                    format_func=fmt_number,
+                    options=log_grid(MIN_LR.low, MIN_LR.high),
+                    help=f"Group {g}'s floor, typed exactly; {MIN_LR.allowed_text(steps)}.",
                 )
             )
         values["min_lr"] = per_group

@@ -83,6 +83,8 @@ if state.first_run(P) and (query := state.read_query()):
     state.apply_run_values(P, query, MAX_APP_STEPS, ignored)
     if query.get("interval") in INTERVALS:
         st.session_state[f"{P}.interval"] = query["interval"]
+    elif "interval" in query:
+        ignored.append(state.refused("interval", query["interval"], "one of " + ", ".join(INTERVALS)))
     linked = state.scheduler_from_query(query, ignored)
     if linked is not None:
         st.session_state[f"{P}.scheduler"] = linked.name

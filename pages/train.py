@@ -33,6 +33,7 @@ from lrlab.ui.lab import (
     training_slot,
 )
 from lrlab.ui.nav import ensure_router
+from lrlab.ui.style import chart_first
 from lrlab.ui.text import plain
 from lrlab.ui.widgets import chosen_params, fmt_number, lr_slider, render_params, seed_params
 
@@ -59,15 +60,14 @@ if state.first_run(P) and (query := state.read_query()):
         st.session_state[ITEMS] = [dict(item, id=i) for i, item in enumerate(linked)]  # ids as on a first visit
         st.session_state["tr.next_id"] = len(linked)
     if "peak_lr" in query:
-        value = state.parse_value(query["peak_lr"])
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value <= 1e3:
-            st.session_state[f"{P}.peak_lr"] = float(value)
+        if (value := state.lr_value(query["peak_lr"])) is not None:
+            st.session_state[f"{P}.peak_lr"] = value
         else:
-            ignored.append(f"peak_lr={query['peak_lr']!s:.30}")
+            ignored.append(state.refused("peak_lr", query["peak_lr"], state.LR_ALLOWED))
 state.notice(ignored)
 st.session_state.setdefault(f"{P}.peak_lr", st.session_state.get(LR_KEY, 0.1))
 
-left, right = st.columns([1, 2.3], gap="large")
+left, right = chart_first().columns([1, 2.3], gap="large")  # on a phone the chart comes first
 with left:
     st.subheader("Model and data")
     setup = setup_inputs(P)

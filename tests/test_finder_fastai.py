@@ -49,3 +49,20 @@ def test_the_cli_prints_both_suggestions_side_by_side(capsys):
     assert main(["find-lr", "--num-it", "30", "--fastai"]) == 0
     text = capsys.readouterr().out
     assert "fastai's own lr_find" in text and all(name in text for name in SUGGESTIONS)
+
+
+def test_lrlabs_suggestion_functions_give_fastais_numbers_on_fastais_own_sweep(both):
+    from lrlab.finder import suggest
+
+    theirs = both.fastai
+    ours = suggest(list(theirs.lr), list(theirs.loss), theirs.num_it)
+    for name in SUGGESTIONS:
+        assert ours[name] is not None, name
+        assert ours[name].lr == pytest.approx(theirs.suggestions[name], rel=1e-6), name
+
+
+def test_fastais_own_crash_on_too_few_points_is_reported_not_raised():
+    result = lrlab.lr_find(num_it=20, fastai=True)  # fastai's slide indexes 15 points back: IndexError here
+    assert result.fastai.problem is not None and "IndexError" in result.fastai.problem
+    assert all(math.isnan(v) for v in result.fastai.suggestions.values())
+    assert len(result.fastai.lr) > 0  # its sweep is still drawn

@@ -40,8 +40,13 @@ def test_the_lr_finder_opens_on_a_sweep_with_fastais_four_suggestions_marked():
     traces = _traces(at)
     names = [t["name"] for t in traces]
     assert names[:2] == ["loss (raw)", "loss (smoothed, β = 0.98)"]
-    marked = {n.split(":")[0] for n in names[2:]}
+    marked = {n.split(":")[0] for n in names[2:] if not n.startswith("fastai")}
     assert marked == {"valley", "minimum", "steep", "slide"}
+    # fastai's own lr_find beside it (on by default): its smoothed loss and its four suggestions
+    theirs = {n.split(":")[0] for n in names if n.startswith("fastai")}
+    assert theirs == {"fastai lr_find (smoothed)", "fastai valley", "fastai minimum", "fastai steep", "fastai slide"}
+    table = at.dataframe[0].value
+    assert "fastai's own lr_find" in table.columns and len(table) == 4
     lr = _array(traces[0]["x"])
     assert lr[0] == pytest.approx(1e-7) and np.all(np.diff(np.log(lr)) > 0)
     valley_x = next(t["x"][0] for t in traces if t["name"].startswith("valley"))

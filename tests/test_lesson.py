@@ -477,7 +477,8 @@ def test_a_bad_chapter_slug_shows_a_notice_and_chapter_one():
 
 def test_slider_values_in_the_link_set_the_sliders_and_the_chart():
     at = _open({"chapter": "exponential", "gamma": "0.8"})
-    assert at.slider(key="ls.exponential.gamma").value == pytest.approx(0.8)
+    assert at.number_input(key="ls.exponential.gamma").value == pytest.approx(0.8)
+    assert at.slider(key="ls.exponential.gamma.slider").value == pytest.approx(0.8)
     x, y = _library_trace(at)
     np.testing.assert_allclose(y, 0.1 * 0.8 ** x.astype(float), rtol=1e-12)
 
@@ -485,12 +486,13 @@ def test_slider_values_in_the_link_set_the_sliders_and_the_chart():
 def test_an_out_of_range_value_in_the_link_leaves_the_default_and_says_so():
     at = _open({"chapter": "exponential", "gamma": "5"})
     assert "Invalid gamma (5): must be a number in [0.8, 0.99]" in at.info[0].value
-    assert at.slider(key="ls.exponential.gamma").value == pytest.approx(0.9)
+    assert at.number_input(key="ls.exponential.gamma").value == pytest.approx(0.9)
 
 
 def test_moving_a_slider_changes_the_chart_the_question_the_answer_and_the_url():
     at = _open({"chapter": "exponential"})
-    at.slider(key="ls.exponential.gamma").set_value(0.8).run()
+    at.slider(key="ls.exponential.gamma.slider").set_value(0.8).run()
+    assert at.number_input(key="ls.exponential.gamma").value == pytest.approx(0.8)  # the helper sets the box
     x, y = _library_trace(at)
     np.testing.assert_allclose(y, 0.1 * 0.8 ** x.astype(float), rtol=1e-12)
     texts = [m.value for m in at.markdown]
@@ -502,11 +504,38 @@ def test_moving_a_slider_changes_the_chart_the_question_the_answer_and_the_url()
 
 def test_a_chapters_settings_are_kept_while_the_reader_visits_another_chapter():
     at = _open({"chapter": "exponential"})
-    at.slider(key="ls.exponential.gamma").set_value(0.85).run()
+    at.number_input(key="ls.exponential.gamma").set_value(0.85).run()
     at.button(key="ls.next").click().run()
     assert _header(at) == "4. Multiplicative decay"
     at.button(key="ls.prev").click().run()
-    assert at.slider(key="ls.exponential.gamma").value == pytest.approx(0.85)
+    assert at.number_input(key="ls.exponential.gamma").value == pytest.approx(0.85)
+
+
+def test_a_knob_typed_off_its_slider_grid_is_kept_exactly_and_reaches_the_curve_and_the_link():
+    at = _open({"chapter": "exponential"})
+    at.number_input(key="ls.exponential.gamma").set_value(0.8125).run()  # the slider's step is 0.01
+    assert not at.exception and not at.error
+    assert at.number_input(key="ls.exponential.gamma").value == 0.8125
+    x, y = _library_trace(at)
+    np.testing.assert_allclose(y, 0.1 * 0.8125 ** x.astype(float), rtol=1e-12)
+    assert at.query_params["gamma"] in ("0.8125", ["0.8125"])
+    assert _open({"chapter": "exponential", "gamma": "0.8125"}).number_input(key="ls.exponential.gamma").value == 0.8125
+
+
+def test_a_knob_typed_out_of_its_range_is_kept_and_refused_naming_the_range():
+    at = _open({"chapter": "exponential"})
+    at.number_input(key="ls.exponential.gamma").set_value(0.5).run()
+    assert not at.exception
+    assert at.number_input(key="ls.exponential.gamma").value == 0.5  # not clamped to 0.8
+    assert "Invalid gamma (0.5): must be a number in [0.8, 0.99]" in at.error[0].value
+
+
+def test_the_legend_shows_a_lambda_expression_literally():
+    # " <= " between spaces is one of the signs Streamlit's Markdown rewrites (to "≤"): escaped, it stays as typed
+    at = _open({"chapter": "multiplicative"})
+    (table,) = [m.value for m in at.markdown if m.value.startswith("| symbol")]
+    row = next(line for line in table.splitlines() if "lr_lambda" in line)
+    assert "epoch <\u2060= 20" in row and " <= " not in row, row
 
 
 @pytest.mark.parametrize(
@@ -589,7 +618,7 @@ def test_the_bottom_next_button_asks_the_browser_to_scroll_to_the_top_and_the_to
     assert _header(at) == "5. Any schedule: LambdaLR"
     (script,) = _scroll_scripts(at)
     assert "scrollTop = 0" in script.proto.body and script.proto.unsafe_allow_javascript
-    at.slider(key="ls.lambda.warmup").set_value(20).run()
+    at.slider(key="ls.lambda.warmup.slider").set_value(20).run()
     assert not _scroll_scripts(at)  # only once: moving a slider afterwards does not scroll
     at.button(key="ls.prev_bottom").click().run()
     assert _header(at) == "4. Multiplicative decay" and len(_scroll_scripts(at)) == 1

@@ -1,7 +1,7 @@
 """Explain mode on a page (Streamlit): step through a curve with a marker and the formula in numbers.
 
-:func:`toggle` draws the "Explain mode" switch; :func:`view` draws, inside one fragment, a step
-slider with Play/Pause and a speed choice, the page's chart with a marker at that step, and beside
+:func:`toggle` draws the "Explain mode" switch; :func:`view` draws, inside one fragment, the step
+(typed exactly, or moved on a slider beside it) with Play/Pause and a speed choice, the page's chart with a marker at that step, and beside
 it what :func:`lrlab.explain.explain` says: the formula with the step's numbers substituted, the
 recursive update torch performs, and what ``scheduler.step()`` just did.
 
@@ -116,6 +116,26 @@ def slid(prefix: str) -> None:
         st.rerun()
 
 
+def typed(prefix: str, last: int) -> None:
+    """The user typed a step: go there (pause a running animation), or say which steps there are."""
+    value = st.session_state.get(_key(prefix, "typed"))
+    if (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and float(value).is_integer()
+        and 0 <= value <= last
+    ):
+        st.session_state[_key(prefix, "t")] = int(value)
+        if st.session_state.get(_key(prefix, "playing")):
+            st.session_state[_key(prefix, "playing")] = False
+            st.rerun()
+        return
+    st.session_state[_key(prefix, "typed_error")] = (
+        f"Step {value} is not a step of this run: type a whole step from 0 to {last} (the marker stays at step "
+        f"{st.session_state.get(_key(prefix, 't'), 0)})."
+    )
+
+
 def unique_names(items: Sequence[Explained]) -> dict[str, Explained]:
     """The chooser's options: each curve's label, numbered where two curves share one."""
     names: dict[str, Explained] = {}
@@ -182,18 +202,30 @@ def _panel(
         st.rerun()  # the timer was registered by a full run: only a full run clears it
     if ss.get(_key(prefix, "step")) != t:  # the slider follows the animation (set before it is drawn; only on a
         ss[_key(prefix, "step")] = t  # change, so that a value being dragged in the browser is not pushed back)
+    typed_error = ss.pop(_key(prefix, "typed_error"), None)
+    if ss.get(_key(prefix, "typed")) != t and typed_error is None:  # the typed box too (a refused value stays shown)
+        ss[_key(prefix, "typed")] = t
 
-    controls = st.columns([5, 1.3, 2.2], vertical_alignment="bottom")
-    controls[0].slider(
+    controls = st.columns([1.6, 5, 1.3, 2.2], vertical_alignment="bottom")
+    controls[0].number_input(
+        "Explained step",
+        step=1,
+        key=_key(prefix, "typed"),
+        on_change=typed,
+        args=(prefix, last),
+        help=f"Type the exact step to explain (0 to {last}); the slider beside it moves there too.",
+    )
+    controls[1].slider(
         "Explained step",
         min_value=0,
         max_value=max(last, 1),
         key=_key(prefix, "step"),
         on_change=slid,
         args=(prefix,),
+        label_visibility="collapsed",
         help="The optimizer step to explain (row t of the curve). Moving it pauses the animation.",
     )
-    controls[1].button(
+    controls[2].button(
         "Pause" if playing else "Play",
         key=_key(prefix, "play"),
         icon=":material/pause:" if playing else ":material/play_arrow:",
@@ -202,9 +234,12 @@ def _panel(
         width="stretch",
     )
     ss.setdefault(_key(prefix, "speed"), "1 % of the run")
-    controls[2].selectbox(
+    controls[3].selectbox(
         "Speed (per frame)", SPEEDS, key=_key(prefix, "speed"), help=f"A frame every {TICK_SECONDS} s."
     )
+
+    if typed_error:
+        st.caption(f":material/error: {plain(typed_error)}")
 
     chosen = items[0]
     if len(items) > 1:

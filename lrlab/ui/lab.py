@@ -18,6 +18,7 @@ import streamlit as st
 
 from lrlab.datasets import DATASETS
 from lrlab.training import LIMITS, TrainSetup
+from lrlab.ui.typed import is_number, typed_slider
 
 #: jobs (LR sweeps, training comparisons) that may run at once on this server process
 MAX_JOBS = 2
@@ -31,7 +32,7 @@ DATASET_LABELS = {
 MODEL_LABELS = {"mlp": "MLP", "cnn": "Tiny CNN (2 conv layers)"}
 OPTIMIZER_LABELS = {"sgd": "SGD + momentum", "adamw": "AdamW"}
 BATCH_SIZES = [8, 16, 32, 64, 128, 256, 512, 1024]
-HIDDEN = [4, 8, 16, 32, 64, 128, 256, 512]
+HIDDEN = [4, 8, 16, 32, 64, 128, 256, 512]  # the helper sliders' stops; any integer in LIMITS may be typed
 
 
 def dataset_label(key: str) -> str:
@@ -82,7 +83,15 @@ def setup_inputs(prefix: str, *, epochs: bool = True) -> TrainSetup:
     model = c1.selectbox("Model", models, key=f"{prefix}.model", format_func=model_label)
     hidden, layers = 64, 1
     if model == "mlp":
-        hidden = c2.select_slider("Hidden units", HIDDEN, key=f"{prefix}.hidden")
+        hidden = typed_slider(
+            c2,
+            "Hidden units",
+            key=f"{prefix}.hidden",
+            options=HIDDEN,
+            is_int=True,
+            help=f"Units per hidden layer: any integer from {LIMITS['hidden'][0]:g} to {LIMITS['hidden'][1]:g} "
+            "(type it; the slider under the box offers powers of two).",
+        )
         layers = int(c1.number_input("Hidden layers", 1, 4, key=f"{prefix}.layers"))
     optimizer = st.radio(
         "Optimizer", ["sgd", "adamw"], key=f"{prefix}.optimizer", format_func=optimizer_label, horizontal=True
@@ -91,7 +100,15 @@ def setup_inputs(prefix: str, *, epochs: bool = True) -> TrainSetup:
     momentum = 0.9
     if optimizer == "sgd":
         momentum = float(c2.number_input("Momentum", 0.0, 0.999, step=0.05, key=f"{prefix}.momentum"))
-    batch_size = c1.select_slider("Batch size", BATCH_SIZES, key=f"{prefix}.batch_size")
+    batch_size = typed_slider(
+        c1,
+        "Batch size",
+        key=f"{prefix}.batch_size",
+        options=BATCH_SIZES,
+        is_int=True,
+        help=f"Samples per batch: any integer from {LIMITS['batch_size'][0]:g} to {LIMITS['batch_size'][1]:g} "
+        "(type it; the slider under the box offers powers of two).",
+    )
     n_epochs = 1
     if epochs:
         n_epochs = int(c2.number_input("Epochs", 1, int(LIMITS["epochs"][1]), key=f"{prefix}.epochs"))
@@ -99,14 +116,19 @@ def setup_inputs(prefix: str, *, epochs: bool = True) -> TrainSetup:
     return TrainSetup(
         dataset=dataset,
         model=model,
-        hidden=int(hidden),
+        hidden=_whole(hidden),
         layers=layers,
         optimizer=optimizer,
         momentum=momentum,
-        batch_size=int(batch_size),
+        batch_size=_whole(batch_size),
         epochs=n_epochs,
         seed=seed,
     )
+
+
+def _whole(value: Any) -> Any:
+    """A typed count as an int (validation names a value that is not one: it is passed on as typed)."""
+    return int(value) if is_number(value) and float(value).is_integer() else value
 
 
 def setup_values(setup: TrainSetup, *, epochs: bool = True) -> dict[str, Any]:
@@ -120,13 +142,7 @@ def apply_link(prefix: str, query: dict[str, str], ignored: list[str]) -> None:
     from lrlab.ui.state import checked_values
 
     restore({"momentum": Field(f"{prefix}.momentum", SETUP_DEFAULTS["momentum"], low=0.0, high=0.999)}, query, ignored)
-    for key, value in checked_values(query, SETUP_LINK_LIMITS, ignored).items():
-        if key == "hidden" and value not in HIDDEN:
-            ignored.append(f"hidden={value}")
-            continue
-        if key == "batch_size" and value not in BATCH_SIZES:
-            ignored.append(f"batch_size={value}")
-            continue
+    for key, value in checked_values(query, SETUP_LINK_LIMITS, ignored).items():  # typed: any in range
         st.session_state[f"{prefix}.{key}"] = value
 
 

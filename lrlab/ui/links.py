@@ -27,8 +27,10 @@ COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 @dataclass(frozen=True)
 class Field:
     """One setting a link may carry: a widget's session-state ``key``, its ``default``, and what is
-    allowed — one of ``choices``; else a number in ``[low, high]`` (int or float, as the default);
-    a bool; or text of at most ``max_len`` characters."""
+    allowed — one of ``choices``; else a number in ``[low, high]`` (int or float, as the default;
+    ``low_open``: above ``low``, as a learning rate is above 0); a bool; or text of at most ``max_len``
+    characters. The bounds are what the widget and the run accept, so that every value a user can
+    type and see drawn comes back from a link."""
 
     key: str
     default: Any
@@ -36,6 +38,7 @@ class Field:
     low: float | None = None
     high: float | None = None
     max_len: int = 500
+    low_open: bool = False
 
     def allowed(self) -> str:
         """What a link may give, in words (for the "ignored" notice)."""
@@ -46,6 +49,8 @@ class Field:
             return "true or false"
         if isinstance(self.default, (int, float)):
             noun = "an integer" if isinstance(self.default, int) else "a number"
+            if self.low_open and self.low is not None:
+                return f"{noun} in ({self.low:g}, {self.high:g}]" if self.high is not None else f"{noun} > {self.low:g}"
             low = "" if self.low is None else f" from {self.low:g}"
             high = "" if self.high is None else f" to {self.high:g}"
             return noun + low + high
@@ -68,6 +73,8 @@ class Field:
             if isinstance(self.default, int) and not float(value).is_integer():
                 return False, None
             if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
+                return False, None
+            if self.low_open and value == self.low:
                 return False, None
             return True, type(self.default)(value)
         text = parsed if isinstance(parsed, str) else raw  # text that reads as JSON travels quoted
@@ -122,9 +129,14 @@ def explain_fields(prefix: str, *, several: bool = False) -> dict[str, Field]:
 
 
 def _plain_params(spec: Any, params: Mapping[str, Any], steps: int) -> dict[str, Any]:
-    """A schedule item's parameters as a link carries them: those that differ from their default."""
+    """A schedule item's parameters as a link carries them: those that differ from their default, and
+    every run-sized one it holds (it holds one only when the user set it: a set value stays set, even
+    where it equals the run's default today)."""
+    from lrlab.ui.widgets import run_sized
+
     defaults = {p.name: p.default_for(steps) for p in spec.params}
-    return {k: v for k, v in params.items() if k not in defaults or v != defaults[k]}
+    sized = {p.name for p in spec.params if run_sized(p)}
+    return {k: v for k, v in params.items() if k not in defaults or k in sized or v != defaults[k]}
 
 
 def schedules_link(items: list[dict[str, Any]], steps: int) -> list[dict[str, Any]]:
@@ -182,7 +194,11 @@ def schedules_from_link(raw: str, ignored: list[str], steps: int) -> list[dict[s
                     continue
                 params[name] = value
         else:
-            ignored.append(f"{where} (unknown schedule)")
+            shown = f"{kind!s:.20}:{key!s:.40}" if kind or key else "no kind and key"
+            ignored.append(
+                f"{where} ({shown}: a schedule is kind 'preset' with a paper's key, or kind 'scheduler' with a "
+                "scheduler's name; of the metric-driven ones only ReduceLROnPlateau)"
+            )
             continue
         label = item.get("label")
         entry = {"kind": kind, "key": key, "params": params, "label": str(label)[:60] if label else str(key)}
@@ -190,7 +206,9 @@ def schedules_from_link(raw: str, ignored: list[str], steps: int) -> list[dict[s
             if item["interval"] in INTERVALS:
                 entry["interval"] = item["interval"]
             else:
-                ignored.append(f"{where}.interval={item['interval']!s:.20}")
+                ignored.append(
+                    f"{where}.interval={item['interval']!s:.20} (one of {', '.join(repr(i) for i in INTERVALS)})"
+                )
         out.append(entry)
     if len(data) > MAX_ITEMS:
         ignored.append(f"schedules beyond the first {MAX_ITEMS}")

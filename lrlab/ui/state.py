@@ -77,30 +77,62 @@ def notice(ignored: list[str]) -> None:
         )
 
 
+def allowed_text(allowed: tuple) -> str:
+    """What :func:`checked_values` accepts for one key, in words: ``an integer from 1 to 1000000``,
+    ``one of 'mlp', 'cnn'``, ``true or false``."""
+    if _int_range(allowed):
+        return f"an integer from {allowed[0]} to {allowed[1]}"
+    if set(allowed) == {True, False} and all(isinstance(a, bool) for a in allowed):
+        return "true or false"
+    return "one of " + ", ".join(repr(a) if isinstance(a, str) else str(a) for a in allowed)
+
+
+def _int_range(allowed: tuple) -> bool:
+    return len(allowed) == 2 and all(isinstance(a, int) and not isinstance(a, bool) for a in allowed)
+
+
+def refused(key: str, raw: object, allowed: str) -> str:
+    """How a notice names a refused link value: the field, the value as linked, what is allowed."""
+    return f"{key}={raw!s:.30} ({allowed})"
+
+
 def checked_values(query: dict[str, str], limits: dict[str, tuple], ignored: list[str]) -> dict[str, Any]:
     """The query values named in ``limits`` that are allowed: integers within a ``(low, high)`` pair
-    of integers, else one of the listed choices. Everything else is reported in ``ignored``."""
+    of integers, else one of the listed choices. Everything else is reported in ``ignored``, with
+    what is allowed."""
     out = {}
     for key, allowed in limits.items():
         if key not in query:
             continue
         value = parse_value(query[key])
-        if all(isinstance(a, int) and not isinstance(a, bool) for a in allowed):
+        if _int_range(allowed):
             ok = isinstance(value, int) and not isinstance(value, bool) and allowed[0] <= value <= allowed[1]
         else:
             ok = any(value == a and type(value) is type(a) for a in allowed)
         if ok:
             out[key] = value
         else:
-            ignored.append(f"{key}={query[key]!s:.30}")
+            ignored.append(refused(key, query[key], allowed_text(allowed)))
     return out
 
 
+#: the largest learning rate a run takes (as lrlab.specs.validate_run: (0, 1000])
+MAX_LR = 1e3
+LR_ALLOWED = "a number in (0, 1000]"
 RUN_KEYS = {  # what a link may set besides the scheduler and its parameters
     "steps": (int, 1, None),
-    "base_lr": (float, 0.0, 1e3),  # as lrlab.specs.validate_run: (0, 1000]
+    "base_lr": (float, 0.0, MAX_LR),  # as lrlab.specs.validate_run: (0, 1000]
     "steps_per_epoch": (int, 1, None),
 }
+OPTIMIZERS = ("sgd", "adam", "adamw", "adagrad")
+
+
+def lr_value(raw: str) -> float | None:
+    """A learning rate from a link (any number in (0, 1000], as a run takes), or None."""
+    value = parse_value(raw)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value <= MAX_LR:
+        return float(value)
+    return None
 
 
 def apply_run_values(prefix: str, query: dict[str, str], max_steps: int, ignored: list[str]) -> None:
@@ -115,12 +147,13 @@ def apply_run_values(prefix: str, query: dict[str, str], max_steps: int, ignored
         if ok and (kind is float or float(value).is_integer()):
             st.session_state[f"{prefix}.{key}"] = kind(value)
         else:
-            ignored.append(f"{key}={query[key]!s:.30}")
+            allowed = LR_ALLOWED if kind is float else f"an integer from {low} to {high}"
+            ignored.append(refused(key, query[key], allowed))
     if "optimizer" in query:
-        if query["optimizer"] in ("sgd", "adam", "adamw", "adagrad"):
+        if query["optimizer"] in OPTIMIZERS:
             st.session_state[f"{prefix}.optimizer"] = query["optimizer"]
         else:
-            ignored.append(f"optimizer={query['optimizer']!s:.30}")
+            ignored.append(refused("optimizer", query["optimizer"], allowed_text(OPTIMIZERS)))
 
 
 def apply_params(

@@ -15,6 +15,7 @@ from typing import Any
 import streamlit as st
 
 from lrlab.specs import ParamSpec, SchedulerSpec, parse_value
+from lrlab.ui.text import plain
 
 MANTISSAS = (1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0)
 
@@ -451,5 +452,5 @@ def legend_rows(spec: SchedulerSpec, params: dict[str, Any], base_lr: float) -> 
             if isinstance(value, (list, tuple)):  # a per-group value: group 0's, as the widget shows
                 value = value[0] if value else None
             shown = fmt_number(value) if value is not None else ""
-        rows.append({"symbol": f"${symbol}$", "meaning": meaning, "value": shown})
+        rows.append({"symbol": f"${symbol}$", "meaning": meaning, "value": plain(shown)})  # user text, escaped
     return rows
