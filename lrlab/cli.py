@@ -53,10 +53,16 @@ def _parser() -> argparse.ArgumentParser:
     _run_options(crv)
     crv.add_argument("--format", choices=("csv", "json"), default="csv")
     exp = sub.add_parser(
-        "export", help="print code or config for your training (torch, transformers, lightning, yaml, json)"
+        "export",
+        help="print code or config for your training (torch, transformers, lightning; timm, keras, optax, fastai "
+        "for their own schedules; yaml, json)",
     )
     _run_options(exp)
-    exp.add_argument("--target", choices=("torch", "transformers", "lightning", "yaml", "json"), required=True)
+    exp.add_argument(
+        "--target",
+        choices=("torch", "transformers", "lightning", "timm", "keras", "optax", "fastai", "yaml", "json"),
+        required=True,
+    )
     find = sub.add_parser("find-lr", help="LR range test (fastai's lr_find) on a built-in task")
     _lab_options(find)
     find.add_argument("--start-lr", type=float, default=1e-7)
