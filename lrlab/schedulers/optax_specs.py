@@ -501,6 +501,32 @@ def _closed(fn, short: str, *names: str):
     return closed
 
 
+#: The one-cycles' start and final divisors (linear_onecycle_schedule and cosine_onecycle_schedule share them).
+ONECYCLE_DIVS = (
+    ParamSpec(
+        "div_factor",
+        "float",
+        25.0,
+        "Start value = peak_value / div_factor.",
+        low=0.0,
+        high=1e6,
+        low_open=True,
+        log=True,
+        symbol="d",
+    ),
+    ParamSpec(
+        "final_div_factor",
+        "float",
+        1e4,
+        "Final value = start value / final_div_factor.",
+        low=0.0,
+        high=1e9,
+        low_open=True,
+        log=True,
+        symbol="f",
+    ),
+)
+
 def _onecycle_closed(kind: str):
     def closed(t: np.ndarray, lr0: float, p: P, ctx: RunContext) -> np.ndarray:
         init, pairs = onecycle_knots(kind, p, lr0)
@@ -1018,28 +1044,7 @@ SPECS: tuple[SchedulerSpec, ...] = (
                 high=1.0,
                 symbol=r"p_f",
             ),
-            ParamSpec(
-                "div_factor",
-                "float",
-                25.0,
-                "Start value = peak_value / div_factor.",
-                low=0.0,
-                high=1e6,
-                low_open=True,
-                log=True,
-                symbol="d",
-            ),
-            ParamSpec(
-                "final_div_factor",
-                "float",
-                1e4,
-                "Final value = start value / final_div_factor.",
-                low=0.0,
-                high=1e9,
-                low_open=True,
-                log=True,
-                symbol="f",
-            ),
+            *ONECYCLE_DIVS,
         ),
         closed_form=_onecycle_closed("linear"),
         rules=(_linear_onecycle_rule,),
@@ -1082,28 +1087,7 @@ SPECS: tuple[SchedulerSpec, ...] = (
             ),
             _base("peak_value", "The top of the cycle.", "P"),
             ParamSpec("pct_start", "float", 0.3, "Share of the cycle spent rising.", low=0.0, high=1.0, symbol=r"p_s"),
-            ParamSpec(
-                "div_factor",
-                "float",
-                25.0,
-                "Start value = peak_value / div_factor.",
-                low=0.0,
-                high=1e6,
-                low_open=True,
-                log=True,
-                symbol="d",
-            ),
-            ParamSpec(
-                "final_div_factor",
-                "float",
-                1e4,
-                "Final value = start value / final_div_factor.",
-                low=0.0,
-                high=1e9,
-                low_open=True,
-                log=True,
-                symbol="f",
-            ),
+            *ONECYCLE_DIVS,
         ),
         closed_form=_onecycle_closed("cosine"),
         rules=(_cosine_onecycle_rule,),
