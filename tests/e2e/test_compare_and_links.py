@@ -195,11 +195,12 @@ def test_playground_link_reproduces_curve_and_widgets_in_a_new_session(new_conte
     # one change at a time, each awaited as the exact curve it must give
     wait_for_trace(first, "library", lambda t: matches(t["y"], steplr(1000, 0.1, 250, 0.1)), "the default StepLR")
     set_number(first, "Steps", 600)
-    wait_for_trace(first, "library", lambda t: matches(t["y"], steplr(600, 0.1, 250, 0.1)), "StepLR over 600 steps")
+    # step_size was never set: it follows the run (a quarter of it), 250 → 150
+    wait_for_trace(first, "library", lambda t: matches(t["y"], steplr(600, 0.1, 150, 0.1)), "StepLR over 600 steps")
     gamma = nudge(first, "gamma", "ArrowRight", 5)
-    wait_for_trace(first, "library", lambda t: matches(t["y"], steplr(600, 0.1, 250, gamma)), f"gamma={gamma}")
+    wait_for_trace(first, "library", lambda t: matches(t["y"], steplr(600, 0.1, 150, gamma)), f"gamma={gamma}")
     step_size = int(nudge(first, "step_size", "ArrowLeft", 2))
-    assert gamma != 0.1 and step_size != 250
+    assert gamma != 0.1 and step_size != 150
     library = wait_for_trace(
         first,
         "library",

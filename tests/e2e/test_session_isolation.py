@@ -148,7 +148,7 @@ def test_two_visitors_on_one_server_each_see_only_their_own_curve_and_link(new_c
     assert url_a["steps"] == "600" and url_b["steps"] == "400"
     assert float(url_a["gamma"]) == slider_value(a.page, "gamma")
     assert float(url_b["gamma"]) == slider_value(b.page, "gamma")
-    assert "step_size" in url_a and "step_size" not in url_b
+    assert "step_size" not in url_a and "step_size" not in url_b  # run-sized and never set: it follows the run
 
     # a reload is a new session: A's link brings back A's curve, and B's page is untouched
     a.page.reload()

@@ -15,12 +15,20 @@ pytestmark = pytest.mark.e2e
 def test_the_lr_finder_plots_loss_against_lr_with_the_suggestions_marked(page, base_url):
     page.goto(base_url + "/lr_finder")
     wait_for_chart(page, timeout_ms=60_000)
-    traces = wait_until(page, lambda: plotly_traces(page) if len(plotly_traces(page) or []) >= 6 else None,
-                        "the sweep and four suggestion markers")  # fmt: skip
+    traces = wait_until(page, lambda: plotly_traces(page) if len(plotly_traces(page) or []) >= 11 else None,
+                        "the sweep, four suggestion markers, and fastai's own sweep and suggestions")  # fmt: skip
     names = [t["name"] for t in traces]
     assert names[:2] == ["loss (raw)", "loss (smoothed, β = 0.98)"], names
     markers = {n.split(":")[0]: t for n, t in zip(names, traces, strict=True) if t["mode"] == "markers"}
-    assert set(markers) == {"valley", "minimum", "steep", "slide"}
+    assert set(markers) == {
+        "valley",
+        "minimum",
+        "steep",
+        "slide",
+        *(f"fastai {n}" for n in ("valley", "minimum", "steep", "slide")),
+    }
+    assert "fastai lr_find (smoothed)" in names  # fastai's own Learner.lr_find, beside lrlab's
+    markers = {n: t for n, t in markers.items() if not n.startswith("fastai")}
     lrs = traces[1]["x"]
     assert lrs[0] == pytest.approx(1e-7) and all(b > a for a, b in itertools.pairwise(lrs))
     for name, t in markers.items():
