@@ -241,6 +241,12 @@ def _simulate(config: ScheduleConfig, *, metrics: Any = None, eval_every: int = 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if spec.drive is not None:  # a library adapter drives its own objects (timm, Keras, optax, fastai)
+            if metrics is not None:  # never ignored silently: the adapters drive with their own (synthetic) metric
+                raise LrlabError(
+                    f"Invalid metrics: {spec.name} is driven by its adapter with lrlab's synthetic metric, one value "
+                    "per epoch; your own metric values reach torch's and transformers' plateau schedulers only",
+                    field="metrics",
+                )
             try:
                 driven = spec.drive(params, ctx, config)
             except LrlabError:

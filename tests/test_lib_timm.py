@@ -623,3 +623,9 @@ def test_lrlabs_table_of_timms_defaults_is_timms_signatures():
             k: v for k, v in actual.items() if k in defaults or k not in ("initialize", "decay_fn", "stable_timescale")
         }
         assert actual == defaults, name
+
+
+def test_metric_values_given_to_a_schedule_driven_by_its_adapter_are_refused_not_ignored():
+    with pytest.raises(lrlab.LrlabError) as caught:
+        lrlab.curve("timm:PlateauLRScheduler", steps=40, steps_per_epoch=4, metrics=[1.0] * 10)
+    assert caught.value.field == "metrics" and "synthetic" in str(caught.value)
