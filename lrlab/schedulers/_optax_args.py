@@ -28,6 +28,7 @@ def child_lr(spec: SchedulerSpec, params: P, base_lr: float) -> float:
     own = params.get(spec.base_lr_param) if spec.base_lr_param else None
     return float(own) if own is not None else float(base_lr)
 
+
 def _registry() -> dict[str, SchedulerSpec]:
     from lrlab.schedulers import SCHEDULERS
 
@@ -41,6 +42,7 @@ def children(p: P) -> list[tuple[SchedulerSpec, dict[str, Any]]]:
         data = dict(child.to_dict() if isinstance(child, FrozenMap) else child)
         out.append((_registry()[data.pop("name")], data))
     return out
+
 
 def onecycle_knots(kind: str, p: P, peak: float) -> tuple[float, list[tuple[int, float]]]:
     if kind == "linear":

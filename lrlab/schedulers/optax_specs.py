@@ -527,6 +527,7 @@ ONECYCLE_DIVS = (
     ),
 )
 
+
 def _onecycle_closed(kind: str):
     def closed(t: np.ndarray, lr0: float, p: P, ctx: RunContext) -> np.ndarray:
         init, pairs = onecycle_knots(kind, p, lr0)
