@@ -7,9 +7,43 @@ import itertools
 
 import pytest
 
-from .harness import EXCEPTION, SCRIPT_DONE, dataframe_grid, page_errors_text, plotly_traces, wait_for_chart, wait_until
+from .harness import (
+    EXCEPTION,
+    SCRIPT_DONE,
+    dataframe_grid,
+    page_errors_text,
+    plotly_traces,
+    streamlit_server,
+    wait_for_chart,
+    wait_until,
+)
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def own_server():
+    """A server of its own for the Stop test: opened right after another visitor's training on a shared server,
+    the page's left column (with "Stop training") stayed unrendered while its own first training ran — a known
+    defect, described in the closing note of the session that found it; this test is about Stop."""
+    with streamlit_server() as url:
+        yield url
+
+
+def test_stop_ends_a_long_comparison_and_keeps_what_was_trained(page, own_server):
+    base_url = own_server
+    # the CNN, 100 epochs of batch 8: 3 × 18,000 steps, about a minute in all (a small lr: nothing diverges early)
+    page.goto(base_url + "/train?model=cnn&epochs=100&batch_size=8&peak_lr=0.01")
+    progress = page.locator("[data-testid='stProgress']")  # the first visit trains at once: stop that run
+    wait_until(page, lambda: progress.count() > 0, "the progress bar", timeout_ms=60_000)
+    page.get_by_role("button", name="Stop training").click()
+    notice = page.get_by_text("Stopped before the end")
+    wait_until(page, lambda: notice.count() > 0, "the stopped notice", timeout_ms=30_000)
+    grid = wait_until(page, lambda: dataframe_grid(page), "the results table")
+    assert grid["rowcount"] >= 1
+    statuses = " ".join(" ".join(row) for row in grid["rows"])
+    assert "stopped" in statuses or "pending" in statuses
+    assert page.locator(EXCEPTION).count() == 0, page_errors_text(page)
 
 
 def test_the_lr_finder_plots_loss_against_lr_with_the_suggestions_marked(page, base_url):
@@ -70,19 +104,4 @@ def test_a_two_schedule_comparison_trains_and_shows_both_loss_curves(page, base_
         assert len(traces[3]["y"]) == 3 and traces[3]["y"][-1] > 0.8, name  # validation accuracy per epoch
     grid = wait_until(page, lambda: dataframe_grid(page), "the results table")
     assert grid["rowcount"] == 2
-    assert page.locator(EXCEPTION).count() == 0, page_errors_text(page)
-
-
-def test_stop_ends_a_long_comparison_and_keeps_what_was_trained(page, base_url):
-    # the CNN, 100 epochs of batch 8: 3 × 18,000 steps, about a minute in all (a small lr: nothing diverges early)
-    page.goto(base_url + "/train?model=cnn&epochs=100&batch_size=8&peak_lr=0.01")
-    progress = page.locator("[data-testid='stProgress']")  # the first visit trains at once: stop that run
-    wait_until(page, lambda: progress.count() > 0, "the progress bar", timeout_ms=60_000)
-    page.get_by_role("button", name="Stop training").click()
-    notice = page.get_by_text("Stopped before the end")
-    wait_until(page, lambda: notice.count() > 0, "the stopped notice", timeout_ms=30_000)
-    grid = wait_until(page, lambda: dataframe_grid(page), "the results table")
-    assert grid["rowcount"] >= 1
-    statuses = " ".join(" ".join(row) for row in grid["rows"])
-    assert "stopped" in statuses or "pending" in statuses
     assert page.locator(EXCEPTION).count() == 0, page_errors_text(page)
