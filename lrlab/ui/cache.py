@@ -59,26 +59,20 @@ def cached_curve(config: ScheduleConfig) -> Curve:
     the stepped library up to :data:`FAST_THRESHOLD` steps, the proven closed form above it
     (where there is one), the stepped library otherwise (a few seconds per million steps)."""
     key = config.to_json()
-    parts = None
     if config.steps > FAST_THRESHOLD and has_fast_path(config):
         try:
-            parts = _fast_parts(key)
+            return Curve(config=config, spec=get_spec(config.scheduler), **_fast_parts(key))
         except LrlabError:  # no closed form for this configuration (timm's noise): step the library instead
             if config.steps > MAX_STEPPED:
                 raise
-    if parts is not None:
-        pass
-    elif config.steps > MAX_STEPPED:
+    if config.steps > MAX_STEPPED:
         raise LrlabError(
             f"Invalid steps ({config.steps:,}): {config.scheduler} has no closed form here, so the app steps the "
             f"real scheduler — up to {MAX_STEPPED:,} steps on this shared server; the package and the CLI take "
             "up to 1,000,000",
             field="steps",
         )
-    elif config.steps > LARGE:
-        parts = _large_parts(key)
-    else:
-        parts = _simulate_parts(key)
+    parts = _large_parts(key) if config.steps > LARGE else _simulate_parts(key)
     return Curve(config=config, spec=get_spec(config.scheduler), **parts)
 
 
