@@ -280,6 +280,22 @@ class RunContext:
         return value[self.group] if isinstance(value, tuple) else value
 
 
+
+def _installed(module: str) -> bool:
+    """Whether ``module`` can be imported here, found without importing it.
+
+    ``importlib.util.find_spec`` raises ValueError for a module in ``sys.modules`` whose ``__spec__``
+    is None (a package a notebook or test registered by hand): such a module is there, so it counts
+    as installed, and no page fails on it."""
+    import importlib.util
+    import sys
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ValueError:
+        return sys.modules.get(module) is not None
+
+
 @dataclass(frozen=True)
 class SchedulerSpec:
     """One scheduler of one library: everything lrlab needs to build, explain and draw it."""
@@ -343,9 +359,7 @@ class SchedulerSpec:
     def unavailable(self) -> str | None:
         """Why this schedule can't run here (its library is not installed, with the command that
         installs it), or None. Looks for the modules without importing them."""
-        import importlib.util
-
-        missing = [m for m in self.requires if importlib.util.find_spec(m) is None]
+        missing = [m for m in self.requires if not _installed(m)]
         if not missing:
             return None
         return f"{self.library} is not installed here ({', '.join(missing)} missing): {self.install}"

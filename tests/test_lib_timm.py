@@ -629,3 +629,16 @@ def test_metric_values_given_to_a_schedule_driven_by_its_adapter_are_refused_not
     with pytest.raises(lrlab.LrlabError) as caught:
         lrlab.curve("timm:PlateauLRScheduler", steps=40, steps_per_epoch=4, metrics=[1.0] * 10)
     assert caught.value.field == "metrics" and "synthetic" in str(caught.value)
+
+
+def test_a_timm_package_registered_without_a_spec_still_counts_as_installed(monkeypatch):
+    """find_spec raises ValueError for a sys.modules entry whose __spec__ is None (a notebook's hand-made
+    stand-in for timm): the schedule must still be offered, not crash every page that lists libraries."""
+    import types
+
+    stand_in = types.ModuleType("timm")
+    stand_in.__path__ = list(importlib.util.find_spec("timm").submodule_search_locations)
+    monkeypatch.setitem(sys.modules, "timm", stand_in)
+    with pytest.raises(ValueError):  # the library fact the guard is for
+        importlib.util.find_spec("timm")
+    assert lrlab.SCHEDULERS["timm:CosineLRScheduler"].unavailable() is None

@@ -15,7 +15,6 @@ import json
 import math
 import os
 import sys
-import types
 from typing import Any
 from urllib.parse import quote
 
@@ -60,10 +59,8 @@ def timm_scheduler_module() -> Any:
     except Exception:
         for name in [m for m in sys.modules if m == "timm" or m.startswith("timm.")]:
             del sys.modules[name]
-        spec = importlib.util.find_spec("timm")
-        package = types.ModuleType("timm")
-        package.__path__ = list(spec.submodule_search_locations)
-        sys.modules["timm"] = package
+        # from its spec, so the stand-in keeps __spec__: find_spec("timm") raises on a module without one
+        sys.modules["timm"] = importlib.util.module_from_spec(importlib.util.find_spec("timm"))
         return importlib.import_module("timm.scheduler")
 
 
