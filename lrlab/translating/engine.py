@@ -1,0 +1,509 @@
+"""Translate a schedule into every library: exact where the target can express it, else the closest fit.
+
+How a translation is found, for one target library:
+
+1. The source config is *analysed* into a :class:`~lrlab.translating.shape.Shape` by its library's
+   module (``ANALYZERS``), and the shape is checked against the source library's real curve: an
+   analysis that does not reproduce it is not used.
+2. The target library's module *expresses* the shape in its own parameters (``express``): a list of
+   candidate configs, native schedules first, each with one sentence on how its parameters were
+   computed; and, for what it can't express, the reason.
+3. Each candidate is stepped in the real target library and compared with the source's real curve
+   over the whole run: the first within tolerance is the **exact** counterpart (the others that
+   also match are its alternatives).
+4. Otherwise the target's fit templates are fitted to the source curve by least squares
+   (:func:`scipy.optimize.least_squares`, on the target's closed form where it has one), and the
+   best is measured again in the real target library: the **closest** counterpart, with its residual.
+5. A library with neither gets **none**, with the reason.
+
+The tolerance of "exact" is the looser of the two libraries' own: 1e-9 relative between float64
+libraries, float32 rounding (about 1e-6) where Keras or optax compute in float32.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+import numpy as np
+
+from lrlab.schedulers import get_spec
+from lrlab.simulate import compare, has_fast_path, resolve, rounding, simulate
+from lrlab.simulate import fast as fast_curve
+from lrlab.specs import LIBRARIES, LrlabError, ScheduleConfig, invalid
+from lrlab.translating.shape import Shape
+
+Verdict = Literal["exact", "closest", "none"]
+
+#: Where each library's analysers, expressers and fit templates live (imported on first use).
+MODULES: dict[str, str] = {
+    "torch": "lrlab.translating.lib_torch",
+    "transformers": "lrlab.translating.lib_transformers",
+    "timm": "lrlab.translating.lib_timm",
+    "keras": "lrlab.translating.lib_keras",
+    "optax": "lrlab.translating.lib_optax",
+    "fastai": "lrlab.translating.lib_fastai",
+}
+#: The longest run translated (every candidate is stepped in its real library, fastai's in a Learner).
+MAX_TRANSLATE_STEPS = 20_000
+#: Fitting budget per template (closed-form evaluations).
+MAX_FIT_EVALUATIONS = 200
+#: A shape analysed from a config must reproduce the source's real curve to this relative difference.
+SHAPE_CHECK = 1e-6
+
+
+@dataclass(frozen=True)
+class Run:
+    """What a target config takes from the source run besides the shape."""
+
+    steps: int
+    steps_per_epoch: int = 1
+    optimizer: str = "sgd"
+    momentum: float = 0.9
+    betas: tuple[float, float] = (0.9, 0.999)
+
+    def config(self, scheduler: str, params: Mapping[str, Any], base_lr: float, **run: Any) -> ScheduleConfig:
+        """A config of ``scheduler`` for this run (``run`` overrides steps_per_epoch, interval…)."""
+        fields = {
+            "steps": self.steps,
+            "steps_per_epoch": self.steps_per_epoch,
+            "optimizer": self.optimizer,
+            "momentum": self.momentum,
+            "betas": self.betas,
+        }
+        fields.update(run)
+        return ScheduleConfig.make(scheduler, dict(params), base_lr=float(base_lr), **fields)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A target config that should match the shape, and how its parameters were computed."""
+
+    config: ScheduleConfig
+    how: str
+    momentum_config: ScheduleConfig | None = None  # a second schedule for momentum / beta1 (optax, Keras)
+
+
+@dataclass(frozen=True)
+class FitTemplate:
+    """A target schedule with free parameters to fit to the source curve.
+
+    ``build(x)`` turns the parameter vector into a config; integer parameters are not fitted (a
+    template fixes them, e.g. from the shape's phase lengths)."""
+
+    scheduler: str
+    names: tuple[str, ...]
+    x0: tuple[float, ...]
+    lower: tuple[float, ...]
+    upper: tuple[float, ...]
+    build: Callable[[np.ndarray], ScheduleConfig]
+    why: str  # one sentence: why this library has no exact counterpart
+
+
+@dataclass(frozen=True)
+class Expressed:
+    """What a library module offers for a shape."""
+
+    candidates: list[Candidate] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)  # what it can't express, and why
+    fits: list[FitTemplate] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Counterpart:
+    """A schedule's counterpart in one library, with the measured proof."""
+
+    library: str
+    verdict: Verdict
+    config: ScheduleConfig | None
+    how: str  # how the parameters were computed (exact) or found (closest)
+    reason: str | None  # why there is no exact counterpart (closest, none)
+    max_rel_diff: float | None = None  # over the whole run, both real libraries stepped
+    mean_rel_diff: float | None = None
+    worst_steps: tuple[int, ...] = ()  # where they differ most (closest)
+    tolerance: float = 1e-9
+    momentum_max_rel_diff: float | None = None
+    momentum_note: str | None = None
+    momentum_config: ScheduleConfig | None = None
+    alternatives: tuple[Counterpart, ...] = ()
+
+    @property
+    def exact(self) -> bool:
+        return self.verdict == "exact"
+
+    @property
+    def scheduler(self) -> str | None:
+        return self.config.scheduler if self.config is not None else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "library": self.library,
+            "verdict": self.verdict,
+            "exact": self.exact,
+            "config": self.config.to_dict() if self.config is not None else None,
+            "how": self.how,
+            "reason": self.reason,
+            "max_rel_diff": self.max_rel_diff,
+            "mean_rel_diff": self.mean_rel_diff,
+            "worst_steps": list(self.worst_steps),
+            "tolerance": self.tolerance,
+            "momentum_max_rel_diff": self.momentum_max_rel_diff,
+            "momentum_note": self.momentum_note,
+            "momentum_config": self.momentum_config.to_dict() if self.momentum_config is not None else None,
+            "alternatives": [a.to_dict() for a in self.alternatives],
+        }
+
+
+@dataclass(frozen=True)
+class Translation:
+    """A source schedule and its counterpart in each library asked for."""
+
+    source: ScheduleConfig
+    shape: Shape | None
+    counterparts: tuple[Counterpart, ...]
+    lr: np.ndarray = field(repr=False, compare=False, default_factory=lambda: np.zeros(0))
+    momentum: np.ndarray | None = field(repr=False, compare=False, default=None)
+
+    def __getitem__(self, library: str) -> Counterpart:
+        for counterpart in self.counterparts:
+            if counterpart.library == library:
+                return counterpart
+        raise KeyError(library)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source.to_dict(),
+            "shape": self.shape.describe() if self.shape is not None else None,
+            "counterparts": [c.to_dict() for c in self.counterparts],
+        }
+
+
+def _module(library: str) -> Any:
+    return importlib.import_module(MODULES[library])
+
+
+# ---- measuring ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Measured:
+    lr: np.ndarray
+    momentum: np.ndarray | None
+    tolerance: float
+    noise: float
+
+
+def measure(config: ScheduleConfig) -> Measured:
+    """The real library's curve for ``config`` (lr of group 0, and momentum / beta1 where cycled)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = simulate(config)
+    frame = result.frame
+    spec, params, ctx = resolve(config)
+    column = result.momentum_column
+    return Measured(
+        lr=frame["lr"].to_numpy(dtype=np.float64),
+        momentum=frame[column].to_numpy(dtype=np.float64) if column else None,
+        tolerance=spec.tolerance,
+        noise=rounding(spec, params, ctx),
+    )
+
+
+def relative(target: np.ndarray, source: np.ndarray) -> np.ndarray:
+    """Relative difference row by row, against the source, floored at 1e-12 of the source's peak."""
+    scale = float(np.nanmax(np.abs(source))) if np.isfinite(source).any() else 1.0
+    floor = max(1e-12 * scale, np.finfo(np.float64).tiny)
+    with np.errstate(invalid="ignore"):
+        rel = np.abs(target - source) / np.maximum(np.abs(source), floor)
+    rel = np.where(np.isnan(target) & np.isnan(source), 0.0, rel)
+    return np.where(np.isnan(rel), np.inf, rel)
+
+
+def _agreement(source: Measured, target: Measured) -> tuple[float, float, tuple[int, ...], float]:
+    """(max rel diff, mean rel diff, worst rows, tolerance) of the target's lr against the source's."""
+    tolerance = max(source.tolerance, target.tolerance)
+    worst, _ = compare(target.lr, source.lr, tolerance, max(source.noise, target.noise))
+    rel = relative(target.lr, source.lr)
+    finite = rel[np.isfinite(rel)]
+    mean = float(finite.mean()) if finite.size == rel.size else math.inf
+    order = np.argsort(-np.where(np.isfinite(rel), rel, np.inf), kind="stable")[:3]
+    rows = tuple(int(r) for r in sorted(order) if rel[r] > tolerance)
+    return worst, mean, rows, tolerance
+
+
+def _momentum_agreement(source: Measured, target: Measured, tolerance: float) -> float | None:
+    if source.momentum is None or target.momentum is None:
+        return None
+    return compare(target.momentum, source.momentum, tolerance, 0.0)[0]
+
+
+# ---- analysing the source -----------------------------------------------------------------------------
+
+
+def analyse(config: ScheduleConfig, measured: Measured | None = None) -> Shape | None:
+    """The shape of ``config`` (its library module's analysis), or None where it has none.
+
+    The analysis is checked against the real library's curve (``measured``, stepped if not given):
+    a shape that does not reproduce it to :data:`SHAPE_CHECK` is not returned."""
+    spec, params, ctx = resolve(config)
+    analyser = getattr(_module(spec.library), "ANALYZERS", {}).get(spec.name)
+    if analyser is None:
+        return None
+    shape = analyser(params, ctx, config)
+    if shape is None:
+        return None
+    measured = measured or measure(config)
+    tolerance = max(SHAPE_CHECK, measured.tolerance * 10)
+    if compare(shape.values(), measured.lr, tolerance, measured.noise)[0] > tolerance:
+        return None
+    if shape.momentum and measured.momentum is not None:
+        if compare(shape.momentum_values(), measured.momentum, tolerance, 0.0)[0] > tolerance:
+            shape = replace(shape, momentum=())
+    elif measured.momentum is None:
+        shape = replace(shape, momentum=())
+    return shape
+
+
+# ---- translating --------------------------------------------------------------------------------------
+
+
+def _check_source(config: ScheduleConfig) -> None:
+    resolve(config)
+    if config.steps > MAX_TRANSLATE_STEPS:
+        raise invalid(
+            "steps",
+            config.steps,
+            f"translation steps every counterpart in its real library: at most {MAX_TRANSLATE_STEPS:,} steps",
+        )
+
+
+def _metric_driven(config: ScheduleConfig, library: str) -> Counterpart:
+    spec = get_spec(config.scheduler)
+    return Counterpart(
+        library,
+        "none",
+        None,
+        "",
+        f"{spec.name} follows a validation metric, not the step: its curve is not a function a schedule can "
+        "reproduce (torch ReduceLROnPlateau, timm PlateauLRScheduler and Keras's ReduceLROnPlateau callback are "
+        "the same idea; compare them on the Plateau page)",
+    )
+
+
+def translate(config: ScheduleConfig | Mapping[str, Any], to: str | None = None) -> Any:
+    """The counterpart of ``config`` in library ``to`` (a :class:`Counterpart`), or in every library
+    (``to=None``: a :class:`Translation`).
+
+    Each counterpart says whether it is exact, the max relative difference measured between the two
+    real libraries' curves over the whole run, and, when not exact, why.
+
+    >>> import lrlab
+    >>> hf = lrlab.ScheduleConfig.make("get_cosine_schedule_with_warmup",
+    ...     {"num_warmup_steps": 10, "num_training_steps": 100}, steps=100, base_lr=0.001)
+    >>> found = lrlab.translate(hf, to="optax")          # doctest: +SKIP
+    >>> found.verdict, found.config.scheduler           # doctest: +SKIP
+    ('exact', 'optax:warmup_cosine_decay_schedule')
+    """
+    from lrlab.specs import from_lrlab
+
+    if not isinstance(config, ScheduleConfig):
+        config = from_lrlab(config)
+    if to is not None and to not in LIBRARIES:
+        raise invalid("to", to, "must be one of " + ", ".join(LIBRARIES) + " (or None for every library)")
+    _check_source(config)
+    source = measure(config)
+    shape = analyse(config, source)
+    targets = [to] if to is not None else list(LIBRARIES)
+    counterparts = tuple(_counterpart(config, source, shape, library) for library in targets)
+    if to is not None:
+        return counterparts[0]
+    return Translation(config, shape, counterparts, lr=source.lr, momentum=source.momentum)
+
+
+def _run(config: ScheduleConfig) -> Run:
+    return Run(
+        steps=config.steps,
+        steps_per_epoch=config.steps_per_epoch,
+        optimizer=config.optimizer,
+        momentum=config.momentum,
+        betas=config.betas,
+    )
+
+
+def _measure_quietly(config: ScheduleConfig) -> Measured | None:
+    try:
+        return measure(config)
+    except LrlabError:
+        return None
+    except Exception:  # a library refusing a computed candidate is a failed candidate, not a crash
+        return None
+
+
+def _counterpart(config: ScheduleConfig, source: Measured, shape: Shape | None, library: str) -> Counterpart:
+    spec = get_spec(config.scheduler)
+    if spec.library != library and spec.needs_metric:
+        return _metric_driven(config, library)
+    if spec.library == library:
+        return Counterpart(
+            library, "exact", config, "the source schedule itself", None, 0.0, 0.0, (), source.tolerance
+        )
+    module = _module(library)
+    missing = _library_missing(library)
+    if missing:
+        return Counterpart(library, "none", None, "", missing)
+    expressed: Expressed = module.express(shape, _run(config), config) if shape is not None else Expressed()
+    if shape is None:
+        expressed = replace(expressed, fits=module.fit_templates(None, _run(config), config, source.lr))
+        why_shape = (
+            f"lrlab has no closed description of {spec.name} with these settings, so {library} is fitted to its curve"
+        )
+    else:
+        why_shape = None
+    exact: list[Counterpart] = []
+    for candidate in expressed.candidates:
+        target = _measure_quietly(candidate.config)
+        if target is None:
+            continue
+        worst, mean, rows, tolerance = _agreement(source, target)
+        if worst > tolerance:
+            continue
+        mom = _momentum_agreement(source, target, tolerance)
+        mom_note = None
+        if source.momentum is not None and target.momentum is None:
+            if candidate.momentum_config is not None:
+                mom_target = _measure_quietly(candidate.momentum_config)
+                if mom_target is not None:
+                    mom = compare(mom_target.lr, source.momentum, tolerance, mom_target.noise)[0]
+                mom_note = f"{library} schedules the lr only: momentum as a second schedule of its own"
+            else:
+                mom_note = f"{library}'s counterpart does not cycle momentum: the source's momentum is not carried"
+        if mom is not None and mom > tolerance and mom_note is None:
+            mom_note = f"the momentum differs by up to {mom:.3g} (relative)"
+        exact.append(
+            Counterpart(
+                library,
+                "exact",
+                candidate.config,
+                candidate.how,
+                None,
+                worst,
+                mean,
+                (),
+                tolerance,
+                mom,
+                mom_note,
+                candidate.momentum_config,
+            )
+        )
+    if exact:
+        return replace(exact[0], alternatives=tuple(exact[1:]))
+    reason = "; ".join(dict.fromkeys(expressed.reasons)) or why_shape
+    fits = expressed.fits or (module.fit_templates(shape, _run(config), config, source.lr) if shape else [])
+    if not fits:
+        return Counterpart(library, "none", None, "", reason or f"{library} has no schedule of this form")
+    best = _fit_best(fits, source)
+    if best is None:
+        return Counterpart(library, "none", None, "", (reason or "") + " (no fit could be stepped)")
+    template, fitted, target = best
+    worst, mean, rows, tolerance = _agreement(source, target)
+    names = ", ".join(template.names)
+    if worst <= tolerance:
+        return Counterpart(
+            library, "exact", fitted, f"{names} found by least squares", None, worst, mean, (), tolerance
+        )
+    return Counterpart(
+        library,
+        "closest",
+        fitted,
+        f"{names} fitted by least squares to the source curve (scipy.optimize.least_squares)",
+        template.why if not reason else reason,
+        worst,
+        mean,
+        rows,
+        tolerance,
+        _momentum_agreement(source, target, tolerance),
+    )
+
+
+def _library_missing(library: str) -> str | None:
+    from lrlab.schedulers import SCHEDULERS
+
+    for spec in SCHEDULERS.values():
+        if spec.library == library:
+            return spec.unavailable()
+    return None
+
+
+def _fast_values(config: ScheduleConfig) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if has_fast_path(config):
+            return fast_curve(config).frame["lr"].to_numpy(dtype=np.float64)
+        return simulate(config).frame["lr"].to_numpy(dtype=np.float64)
+
+
+def _fit_best(
+    templates: list[FitTemplate], source: Measured
+) -> tuple[FitTemplate, ScheduleConfig, Measured] | None:
+    """Each template fitted by least squares to the source's lr; the best, measured in its real library."""
+    from scipy.optimize import least_squares
+
+    target_lr = source.lr
+    scale = np.maximum(np.abs(target_lr), 1e-3 * float(np.nanmax(np.abs(target_lr)) or 1.0))
+    best: tuple[float, FitTemplate, ScheduleConfig, Measured] | None = None
+    for template in templates:
+
+        def residual(x: np.ndarray, template: FitTemplate = template) -> np.ndarray:
+            try:
+                values = _fast_values(template.build(x))
+            except Exception:
+                return np.full(target_lr.shape, 1e6)
+            out = (values - target_lr) / scale
+            return np.where(np.isfinite(out), out, 1e6)
+
+        x0 = np.clip(np.asarray(template.x0, dtype=np.float64), template.lower, template.upper)
+        if template.names:
+            try:
+                solution = least_squares(
+                    residual,
+                    x0,
+                    bounds=(template.lower, template.upper),
+                    max_nfev=MAX_FIT_EVALUATIONS,
+                    x_scale="jac",
+                )
+                x = solution.x
+            except Exception:
+                x = x0
+        else:
+            x = x0
+        try:
+            fitted = template.build(x)
+        except Exception:
+            continue
+        measured = _measure_quietly(fitted)
+        if measured is None:
+            continue
+        worst, *_ = _agreement(source, measured)
+        mean = float(np.mean(np.abs(residual(x))))
+        key = worst if math.isfinite(worst) else 1e300 + mean
+        if best is None or key < best[0]:
+            best = (key, template, fitted, measured)
+    return None if best is None else best[1:]
+
+
+__all__ = [
+    "MAX_TRANSLATE_STEPS",
+    "Candidate",
+    "Counterpart",
+    "Expressed",
+    "FitTemplate",
+    "Run",
+    "Translation",
+    "analyse",
+    "measure",
+    "translate",
+]
