@@ -21,6 +21,7 @@ _LAZY = {
     "TrainSetup": "lrlab.training",
     "train": "lrlab.training",
     "fastai_lr_find": "lrlab.fastai_finder",
+    "translate": "lrlab.translating",
 }
 
 
@@ -52,4 +53,5 @@ __all__ = [
     "simulate",
     "summary",
     "train",
+    "translate",
 ]

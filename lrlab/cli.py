@@ -1,4 +1,4 @@
-"""Command line: ``python -m lrlab list | info NAME | curve NAME --steps N ... | export | find-lr | train``.
+"""Command line: ``python -m lrlab list | info NAME | curve NAME --steps N ... | export | translate | find-lr | train``.
 
 Bad input prints one line on stderr and exits with status 2; nothing else is printed then.
 What the library says (a refused step, a warning) is printed on stderr as one line each,
@@ -14,7 +14,9 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from lrlab.specs import INTERVALS, LibraryWarning, LrlabError, parse_value
+from lrlab.specs import INTERVALS, LIBRARIES, LibraryWarning, LrlabError, parse_value
+
+LIBRARY_CHOICES = tuple(LIBRARIES)
 
 
 def parse_assignment(text: str, spec: Any = None) -> tuple[str, Any]:
@@ -43,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--format", choices=("text", "json"), default="text")
     listing.add_argument(
         "--library",
-        choices=("torch", "transformers", "timm", "keras", "optax", "fastai"),
+        choices=LIBRARY_CHOICES,
         help="only this library's schedules",
     )
     info = sub.add_parser("info", help="parameters, defaults and formula of one scheduler")
@@ -63,6 +65,14 @@ def _parser() -> argparse.ArgumentParser:
         choices=("torch", "transformers", "lightning", "timm", "keras", "optax", "fastai", "yaml", "json"),
         required=True,
     )
+    tr = sub.add_parser(
+        "translate",
+        help="the same schedule in another library (or every library): exact with the measured proof, else the "
+        "closest fit with its residual and why",
+    )
+    _run_options(tr)
+    tr.add_argument("--to", choices=LIBRARY_CHOICES, help="one library (default: every library)")
+    tr.add_argument("--format", choices=("text", "json"), default="text")
     find = sub.add_parser("find-lr", help="LR range test (fastai's lr_find) on a built-in task")
     _lab_options(find)
     find.add_argument("--start-lr", type=float, default=1e-7)
@@ -261,6 +271,35 @@ def _train(args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
+def _translate(args: argparse.Namespace) -> str:
+    from lrlab.translating import translate
+
+    config = _config(args)
+    found = translate(config, to=args.to)
+    counterparts = [found] if args.to else list(found.counterparts)
+    if args.format == "json":
+        return json.dumps(
+            {"source": config.to_dict(), "counterparts": [c.to_dict() for c in counterparts]}, indent=2, default=str
+        )
+    lines = [f"{'library':<13} {'verdict':<8} {'max rel diff':>12}  counterpart"]
+    for c in counterparts:
+        diff = f"{c.max_rel_diff:.2e}" if c.max_rel_diff is not None else "—"
+        name = c.scheduler or "—"
+        lines.append(f"{c.library:<13} {c.verdict:<8} {diff:>12}  {name}")
+        if c.config is not None and c.verdict != "none" and c.config != config:
+            params = ", ".join(f"{k}={json.dumps(v, default=str)}" for k, v in c.config.params_dict.items())
+            lines.append(f"{'':<13} base_lr={c.config.base_lr:g}" + (f", {params}" if params else ""))
+        if c.verdict == "exact" and c.config != config:
+            lines.append(f"{'':<13} {c.how}; within {c.tolerance:g} over {config.steps} steps")
+        if c.reason:
+            lines.append(f"{'':<13} why: {c.reason}")
+        if c.verdict == "closest" and c.worst_steps:
+            lines.append(f"{'':<13} mean rel diff {c.mean_rel_diff:.2e}, largest at steps {list(c.worst_steps)}")
+        if c.momentum_note:
+            lines.append(f"{'':<13} momentum: {c.momentum_note}")
+    return "\n".join(lines)
+
+
 def _export(args: argparse.Namespace) -> str:
     from lrlab.export import render
 
@@ -307,6 +346,8 @@ def _run(argv: Sequence[str] | None) -> tuple[int, str]:
             out = _find_lr(args)
         elif args.command == "train":
             out = _train(args)
+        elif args.command == "translate":
+            out = _translate(args)
         else:
             out = _curve(args)
     except LrlabError as exc:

@@ -348,21 +348,19 @@ def _counterpart(config: ScheduleConfig, source: Measured, shape: Shape | None, 
     if spec.library != library and spec.needs_metric:
         return _metric_driven(config, library)
     if spec.library == library:
-        return Counterpart(
-            library, "exact", config, "the source schedule itself", None, 0.0, 0.0, (), source.tolerance
-        )
-    module = _module(library)
+        return Counterpart(library, "exact", config, "the source schedule itself", None, 0.0, 0.0, (), source.tolerance)
     missing = _library_missing(library)
     if missing:
         return Counterpart(library, "none", None, "", missing)
-    expressed: Expressed = module.express(shape, _run(config), config) if shape is not None else Expressed()
-    if shape is None:
-        expressed = replace(expressed, fits=module.fit_templates(None, _run(config), config, source.lr))
+    module = _module(library)
+    why_shape = None
+    if shape is not None:
+        expressed: Expressed = module.express(shape, _run(config), config)
+    else:
+        expressed = Expressed(fits=module.fit_templates(None, _run(config), config, source.lr))
         why_shape = (
             f"lrlab has no closed description of {spec.name} with these settings, so {library} is fitted to its curve"
         )
-    else:
-        why_shape = None
     exact: list[Counterpart] = []
     for candidate in expressed.candidates:
         target = _measure_quietly(candidate.config)
@@ -446,9 +444,7 @@ def _fast_values(config: ScheduleConfig) -> np.ndarray:
         return simulate(config).frame["lr"].to_numpy(dtype=np.float64)
 
 
-def _fit_best(
-    templates: list[FitTemplate], source: Measured
-) -> tuple[FitTemplate, ScheduleConfig, Measured] | None:
+def _fit_best(templates: list[FitTemplate], source: Measured) -> tuple[FitTemplate, ScheduleConfig, Measured] | None:
     """Each template fitted by least squares to the source's lr; the best, measured in its real library."""
     from scipy.optimize import least_squares
 
