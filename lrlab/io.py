@@ -1,16 +1,30 @@
-"""Import: lrlab's own YAML/JSON configs and Hugging Face ``training_args.json`` / TrainingArguments.
+"""Import: the configs people have, turned into one validated :class:`~lrlab.specs.ScheduleConfig`.
+
+Five formats, told apart by their fields (:func:`detect_format`):
+
+- lrlab's own YAML/JSON (``lrlab export --target yaml|json``): a ``scheduler`` field;
+- a Hugging Face ``training_args.json`` / TrainingArguments dict: ``lr_scheduler_type``;
+- timm's ``args.yaml`` (``train.py`` writes ``yaml.safe_dump(args.__dict__)``): ``sched``;
+- a Lightning CLI config (``--print_config``): ``lr_scheduler`` / ``optimizer`` with a ``class_path``;
+- a serialized Keras schedule (``keras.optimizers.schedules.serialize``): ``class_name`` and ``config``.
 
 Text is parsed as plain data only — JSON with :mod:`json`, YAML with ``yaml.safe_load`` (no tags,
-no objects) — size-limited, and every value is validated through the scheduler specs. Problems are
-reported as :class:`~lrlab.specs.LrlabError` naming the field. A value that is read but does not take
-effect as written (``warmup_ratio`` beside ``warmup_steps``) is reported as a note: appended to the
-``notes`` list a caller passes, else warned as a :class:`ConfigWarning`.
+no objects) — size-limited, and every value is validated through the scheduler specs. Nothing in a
+file is imported or executed: a Lightning ``class_path`` is a name looked up in lrlab's registry, a
+Keras ``class_name`` too. Problems are reported as :class:`~lrlab.specs.LrlabError` naming the field.
+
+What an import read, derived (with the formula) and ignored goes to the ``notes`` list a caller
+passes, as sentences. A value that does not take effect as written (``warmup_ratio`` beside
+``warmup_steps``, a kwarg transformers drops) is also warned as a :class:`ConfigWarning` when no
+list is passed; the other sentences are then dropped.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
+import re
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -23,6 +37,7 @@ from lrlab.specs import (
     MAX_DEPTH,
     MAX_STEPS,
     LrlabError,
+    RunContext,
     ScheduleConfig,
     from_lrlab,
     invalid,
@@ -33,8 +48,10 @@ MAX_CONFIG_BYTES = 200_000
 # TrainingArguments.lr_scheduler_type -> the transformers function lrlab simulates
 _TRAINER_FIELDS = {
     "learning_rate", "lr_scheduler_type", "warmup_steps", "warmup_ratio", "max_steps", "num_train_epochs",
-    "lr_scheduler_kwargs", "gradient_accumulation_steps", "per_device_train_batch_size",
+    "lr_scheduler_kwargs", "gradient_accumulation_steps", "per_device_train_batch_size", "dataloader_drop_last",
 }  # fmt: skip
+#: The formats :func:`import_config` reads, as :func:`detect_format` names them.
+FORMATS = ("lrlab", "transformers", "timm", "lightning", "keras")
 
 
 class ConfigWarning(UserWarning):
@@ -42,9 +59,16 @@ class ConfigWarning(UserWarning):
 
 
 def _note(notes: list[str] | None, message: str) -> None:
+    """A value that does not take effect as written: into ``notes``, else warned."""
     if notes is None:
         warnings.warn(message, ConfigWarning, stacklevel=3)
     else:
+        notes.append(message)
+
+
+def _tell(notes: list[str] | None, message: str) -> None:
+    """What was read, derived or ignored: into ``notes`` when the caller keeps them."""
+    if notes is not None:
         notes.append(message)
 
 
@@ -90,33 +114,205 @@ def _shallow(data: Any, field: str) -> Any:
     return data
 
 
+def detect_format(data: Mapping[str, Any]) -> str:
+    """Which of :data:`FORMATS` a parsed config is, from its fields (lrlab's own when none fits)."""
+    if "scheduler" in data:
+        return "lrlab"
+    if "lr_scheduler_type" in data:
+        return "transformers"
+    if "class_name" in data and isinstance(data.get("config"), Mapping):
+        return "keras"
+    if "sched" in data:
+        return "timm"
+    for section in ("lr_scheduler", "optimizer"):
+        if isinstance(data.get(section), Mapping) and "class_path" in data[section]:
+            return "lightning"
+    if isinstance(data.get("trainer"), Mapping) and ("lr_scheduler" in data or "model" in data):
+        return "lightning"
+    return "lrlab"
+
+
 def import_config(
-    text: str | bytes, *, dataset_size: int | None = None, notes: list[str] | None = None
+    text: str | bytes,
+    *,
+    dataset_size: int | None = None,
+    notes: list[str] | None = None,
+    batch_size: int | None = None,
+    devices: int | None = None,
+    steps_per_epoch: int | None = None,
+    steps: int | None = None,
 ) -> ScheduleConfig:
-    """A validated :class:`ScheduleConfig` from lrlab YAML/JSON or a transformers TrainingArguments dict;
-    what did not take effect as written goes to ``notes`` (else a :class:`ConfigWarning`)."""
+    """A validated :class:`ScheduleConfig` from any of :data:`FORMATS` (told apart by their fields).
+
+    ``dataset_size`` (samples in one epoch), ``devices`` (processes training in parallel) and
+    ``batch_size`` fill in what a file does not record, where the run length depends on them;
+    ``steps_per_epoch`` gives the optimizer steps per epoch directly (Lightning), ``steps`` the run
+    length of a Keras schedule. What was read, derived and ignored goes to ``notes``."""
     data = load_text(text)
     if not isinstance(data, Mapping):
         raise LrlabError(f"Invalid config: expected a mapping of fields, got {type(data).__name__}", field="config")
-    if "lr_scheduler_type" in data:
-        config = from_training_args(data, dataset_size=dataset_size, notes=notes)
+    for name, value in (
+        ("dataset_size", dataset_size),
+        ("batch_size", batch_size),
+        ("devices", devices),
+        ("steps_per_epoch", steps_per_epoch),
+        ("steps", steps),
+    ):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise invalid(name, value, "must be a positive integer")
+    kind = detect_format(data)
+    if kind == "transformers":
+        config = from_training_args(data, dataset_size=dataset_size, notes=notes, devices=devices)
+    elif kind == "timm":
+        config = from_timm_args(data, dataset_size=dataset_size, devices=devices, notes=notes)
+    elif kind == "lightning":
+        config = from_lightning_cli(
+            data,
+            dataset_size=dataset_size,
+            batch_size=batch_size,
+            devices=devices,
+            steps_per_epoch=steps_per_epoch,
+            notes=notes,
+        )
+    elif kind == "keras":
+        config = from_keras(data, steps=steps, notes=notes)
     else:
         config = from_lrlab(data)
     resolve(config)  # every value through the specs; raises naming the field
     return config
 
 
-def _int(data: Mapping[str, Any], key: str, low: int = 0) -> int | None:
+def _number(data: Mapping[str, Any], key: str, default: Any = None, *, name: str | None = None) -> Any:
+    """``data[key]`` if it is a finite number (or absent: ``default``), else a named refusal."""
+    value = data.get(key, default)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise invalid(name or key, value, "must be a number")
+    return value
+
+
+def _listed(names: Any, limit: int = 8) -> str:
+    names = sorted(str(n) for n in names)
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _int(data: Mapping[str, Any], key: str, low: int = 0, *, name: str | None = None) -> int | None:
     value = data.get(key)
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not float(value).is_integer() or value < low:
-        raise invalid(key, value, f"must be an integer ≥ {low}")
+        raise invalid(name or key, value, f"must be an integer ≥ {low}")
     return int(value)
 
 
+# ---- Hugging Face TrainingArguments ---------------------------------------------------------------------
+
+#: How ``transformers.get_scheduler`` (5.23, optimization.py) passes what the Trainer gives it, by
+#: SchedulerType: the types that drop ``scheduler_specific_kwargs``, the warm-up, the training steps.
+HF_DROPS_KWARGS = frozenset({"constant", "constant_with_warmup"})
+HF_DROPS_WARMUP = frozenset({"constant", "reduce_lr_on_plateau", "greedy"})
+HF_DROPS_TRAINING_STEPS = frozenset(
+    {"constant", "constant_with_warmup", "inverse_sqrt", "reduce_lr_on_plateau", "greedy"}
+)
+#: What transformers says when a kwarg's name does not fit the function (the kwarg is named in the quotes).
+_NAME_REFUSAL = re.compile(r"unexpected keyword argument '(\w+)'|multiple values for keyword argument '(\w+)'")
+
+
+def _scheduler_types() -> dict[str, Any]:
+    """SchedulerType value -> lrlab's spec of the function the Trainer calls for it."""
+    from lrlab.schedulers import SCHEDULERS
+
+    return {s.aliases[0]: s for s in SCHEDULERS.values() if s.library == "transformers" and s.aliases}
+
+
+def _hf_accepts(kind: str, spec: Any) -> list[str]:
+    """The keyword arguments the transformers function for ``kind`` takes besides the optimizer and the
+    two counts the Trainer passes (from its signature; the spec's names where it takes ``**kwargs``)."""
+    from transformers.optimization import TYPE_TO_SCHEDULER_FUNCTION
+    from transformers.trainer_utils import SchedulerType
+
+    fixed = {"optimizer", "num_warmup_steps", "num_training_steps"}
+    params = inspect.signature(TYPE_TO_SCHEDULER_FUNCTION[SchedulerType(kind)]).parameters.values()
+    names = [p.name for p in params if p.kind is not p.VAR_KEYWORD and p.name not in fixed]
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        names += [p.name for p in spec.params]
+    return names
+
+
+def _hf_refusal(kind: str, kwargs: Mapping[str, Any], num_warmup: int, steps: int) -> Exception | None:
+    """What ``transformers.get_scheduler`` raises for these arguments, run on a throwaway optimizer
+    (the Trainer's own call: ``scheduler_specific_kwargs=args.lr_scheduler_kwargs``), or None."""
+    import torch
+    from transformers import get_scheduler
+
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            get_scheduler(
+                kind,
+                optimizer,
+                num_warmup_steps=num_warmup,
+                num_training_steps=steps,
+                scheduler_specific_kwargs=dict(kwargs),
+            )
+        except Exception as exc:  # the library's refusal, reported in its own words
+            return exc
+    return None
+
+
+def _library_words(exc: Exception) -> str:
+    text = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+    return f"{type(exc).__name__}: {str(text).splitlines()[0]}"
+
+
+def _check_hf_kwargs(
+    kind: str, spec: Any, kwargs: Mapping[str, Any], num_warmup: int, steps: int, notes: list[str] | None
+) -> Exception | None:
+    """Refuse the ``lr_scheduler_kwargs`` transformers refuses, in its words; note the ones it drops.
+
+    Returns an exception transformers raised on a *value* (e.g. arithmetic on a string), for the
+    caller to raise if lrlab's own validation does not name the field first."""
+    function = spec.name
+    if kind in HF_DROPS_KWARGS:
+        for key, value in kwargs.items():
+            _note(
+                notes,
+                f"lr_scheduler_kwargs {key}={value!r} is not used: for lr_scheduler_type {kind!r} transformers' "
+                f"get_scheduler calls {function} without the scheduler_specific_kwargs.",
+            )
+        return None
+    accepts = _hf_accepts(kind, spec)
+    exc = _hf_refusal(kind, kwargs, num_warmup, steps)
+    if exc is None:
+        return None
+    words = _library_words(exc)
+    takes = f"{function} takes {', '.join(accepts) or 'no keyword arguments'}"
+    if not (kind in HF_DROPS_WARMUP or kind in HF_DROPS_TRAINING_STEPS):
+        takes += " (num_warmup_steps and num_training_steps come from the TrainingArguments)"
+    named = _NAME_REFUSAL.search(str(exc)) if isinstance(exc, TypeError) else None
+    if named:
+        key = named.group(1) or named.group(2)
+        raise invalid(f"lr_scheduler_kwargs.{key}", kwargs.get(key), f'transformers refuses it ("{words}"): {takes}')
+    if isinstance(exc, KeyError) and "last_epoch" in kwargs:
+        raise invalid(
+            "lr_scheduler_kwargs.last_epoch",
+            kwargs["last_epoch"],
+            f'lrlab draws a run from its start, and transformers refuses a last_epoch ≥ 0 on a fresh optimizer ("{words}")',
+        )
+    if isinstance(exc, (ValueError, KeyError)) or "required positional argument" in str(exc):
+        raise invalid("lr_scheduler_kwargs", dict(kwargs), f'transformers refuses them ("{words}"): {takes}')
+    return exc
+
+
 def from_training_args(
-    data: Mapping[str, Any], *, dataset_size: int | None = None, notes: list[str] | None = None
+    data: Mapping[str, Any],
+    *,
+    dataset_size: int | None = None,
+    notes: list[str] | None = None,
+    devices: int | None = None,
 ) -> ScheduleConfig:
     """The schedule the Hugging Face Trainer would build from these TrainingArguments.
 
@@ -127,19 +323,27 @@ def from_training_args(
     ``warmup_ratio`` is the field of transformers 4 (removed in 5, which reads the ratio from
     ``warmup_steps``): a share in [0, 1] as 4.x required ("warmup_ratio must lie in range [0,1]"), used
     when ``warmup_steps`` is 0 ("warmup_steps will override any effect of warmup_ratio"). Without
-    ``max_steps`` the run length is ``num_train_epochs × ceil(ceil(dataset_size / batch) /
-    gradient_accumulation_steps)``.
+    ``max_steps`` the run length is ``num_train_epochs × ceil(batches / gradient_accumulation_steps)``
+    (``Trainer.set_initial_training_values``), ``batches = ceil(dataset_size / (batch × devices))``
+    (``floor`` with ``dataloader_drop_last``).
+
+    ``lr_scheduler_kwargs`` go to the real ``transformers.get_scheduler`` first (on a throwaway
+    optimizer): what it refuses is refused in its words (``get_cosine_schedule_with_warmup() got an
+    unexpected keyword argument 'eta_min'``, ``Only one of min_lr or min_lr_rate should be set``);
+    what it drops (every kwarg of ``constant`` / ``constant_with_warmup``) is noted.
     """
-    unknown_type = data.get("lr_scheduler_type")
-    try:
-        spec = get_spec(str(unknown_type.value if hasattr(unknown_type, "value") else unknown_type))
-    except LrlabError:
-        raise invalid("lr_scheduler_type", unknown_type, "must be one of the Trainer's SchedulerType values") from None
-    if spec.library != "transformers" or not spec.aliases:
-        raise invalid("lr_scheduler_type", unknown_type, "must be one of the Trainer's SchedulerType values")
+    given = data.get("lr_scheduler_type")
+    kind = str(given.value if hasattr(given, "value") else given)
+    types = _scheduler_types()
+    if kind not in types:
+        raise invalid(
+            "lr_scheduler_type", given, "must be one of the Trainer's SchedulerType values: " + ", ".join(types)
+        )
+    spec = types[kind]
     lr = data.get("learning_rate", 5e-5)
     if isinstance(lr, bool) or not isinstance(lr, (int, float)):
         raise invalid("learning_rate", lr, "must be a number")
+    derived: list[str] = []
     steps = _int(data, "max_steps", low=-1)
     if steps is None or steps <= 0:
         epochs = data.get("num_train_epochs", 3.0)
@@ -153,8 +357,17 @@ def from_training_args(
             )
         batch = _int(data, "per_device_train_batch_size", low=1) or 8
         accum = _int(data, "gradient_accumulation_steps", low=1) or 1
-        per_epoch = max(1, math.ceil(math.ceil(dataset_size / batch) / accum))
+        n_dev = devices or 1
+        drop_last = data.get("dataloader_drop_last") is True
+        rounding = "floor" if drop_last else "ceil"
+        batches = dataset_size // (batch * n_dev) if drop_last else math.ceil(dataset_size / (batch * n_dev))
+        per_epoch = max(1, math.ceil(batches / accum))
         steps = math.ceil(epochs * per_epoch)
+        derived.append(
+            f"steps = ceil({epochs:g} epochs × ceil({rounding}({dataset_size} / ({batch} per device × {n_dev} "
+            f"device{'s' if n_dev != 1 else ''})) / {accum} accumulation)) = {steps} (max_steps is not set; "
+            f"{per_epoch} optimizer steps per epoch, as the Trainer counts them)."
+        )
     if not 1 <= steps <= MAX_STEPS:
         raise invalid("max_steps", steps, f"must give a run of 1 to {MAX_STEPS:,} steps")
     warmup = data.get("warmup_steps", 0) or 0
@@ -180,8 +393,13 @@ def from_training_args(
             _note(notes, f"warmup_steps {warmup:g} counts steps: the Trainer warms up int({warmup:g}) = {num_warmup}.")
     elif warmup > 0:
         num_warmup = math.ceil(steps * warmup)
+        derived.append(
+            f"warm-up = ceil({steps} × {warmup:g}) = {num_warmup} steps (warmup_steps below 1 is a share of the "
+            "run in transformers 5)."
+        )
     elif ratio:
         num_warmup = math.ceil(steps * ratio)
+        derived.append(f"warm-up = ceil({steps} × warmup_ratio {ratio:g}) = {num_warmup} steps (transformers 4).")
     else:
         num_warmup = 0
     if ratio and warmup > 0:
@@ -193,12 +411,536 @@ def from_training_args(
     kwargs = data.get("lr_scheduler_kwargs") or {}
     if isinstance(kwargs, str):
         kwargs = load_text(kwargs, field="lr_scheduler_kwargs")
-    if not isinstance(kwargs, Mapping):
+    if not isinstance(kwargs, Mapping) or not all(isinstance(k, str) for k in kwargs):
         raise invalid("lr_scheduler_kwargs", kwargs, "must be a mapping of keyword arguments")
+    value_refusal = _check_hf_kwargs(kind, spec, kwargs, num_warmup, steps, notes)
+    if num_warmup and kind in HF_DROPS_WARMUP:
+        _note(
+            notes,
+            f"The warm-up ({num_warmup} steps) is not used: for lr_scheduler_type {kind!r} transformers' "
+            f"get_scheduler does not pass num_warmup_steps to {spec.name}.",
+        )
     names = {p.name for p in spec.params}
-    params: dict[str, Any] = dict(kwargs)
+    params: dict[str, Any] = {} if kind in HF_DROPS_KWARGS else dict(kwargs)
+    if params.get("last_epoch") == -1:  # transformers' default: a run from its start, as lrlab draws it
+        del params["last_epoch"]
     if "num_warmup_steps" in names:
         params["num_warmup_steps"] = num_warmup
-    if "num_training_steps" in names:
-        params.setdefault("num_training_steps", steps)
-    return ScheduleConfig.make(spec.name, params, steps=steps, base_lr=float(lr))
+    if "num_training_steps" in names and kind not in HF_DROPS_TRAINING_STEPS:
+        params["num_training_steps"] = steps
+    for line in derived:
+        _tell(notes, line)
+    ignored = sorted(str(k) for k in data if k not in _TRAINER_FIELDS)
+    if ignored:
+        _tell(
+            notes,
+            f"Read a Hugging Face TrainingArguments ({kind!r} → {spec.name}); ignored {len(ignored)} fields that "
+            f"do not shape the schedule ({_listed(ignored, 6)}).",
+        )
+    config = ScheduleConfig.make(spec.name, params, steps=steps, base_lr=float(lr))
+    if value_refusal is not None:
+        resolve(config)  # lrlab names the field where it can
+        raise LrlabError(
+            f"Invalid lr_scheduler_kwargs ({_listed(kwargs)}): transformers refuses them "
+            f'("{_library_words(value_refusal)}")',
+            field="lr_scheduler_kwargs",
+        )
+    return config
+
+
+# ---- timm's args.yaml ----------------------------------------------------------------------------------
+
+#: args.yaml key -> (create_scheduler_v2 argument, the value timm's ``scheduler_kwargs`` takes when the
+#: key is missing: ``getattr(cfg, key, default)``, timm 1.0.31 scheduler_factory.py).
+TIMM_ARGS: dict[str, tuple[str, Any]] = {
+    "sched": ("sched", None),
+    "epochs": ("num_epochs", 100),
+    "decay_epochs": ("decay_epochs", 30),
+    "decay_milestones": ("decay_milestones", [30, 60]),
+    "warmup_epochs": ("warmup_epochs", 5),
+    "cooldown_epochs": ("cooldown_epochs", 0),
+    "patience_epochs": ("patience_epochs", 10),
+    "decay_rate": ("decay_rate", 0.1),
+    "min_lr": ("min_lr", 0.0),
+    "warmup_lr": ("warmup_lr", 1e-5),
+    "warmup_prefix": ("warmup_prefix", False),
+    "lr_noise": ("noise", None),
+    "lr_noise_pct": ("noise_pct", 0.67),
+    "lr_noise_std": ("noise_std", 1.0),
+    "seed": ("noise_seed", 42),
+    "lr_cycle_mul": ("cycle_mul", 1.0),
+    "lr_cycle_decay": ("cycle_decay", 0.1),
+    "lr_cycle_limit": ("cycle_limit", 1),
+    "lr_k_decay": ("k_decay", 1.0),
+}
+#: Keys of args.yaml that shape the run (the rest — model, data_dir, aug… — are reported as ignored).
+TIMM_RUN_KEYS = frozenset(
+    {"sched_on_updates", "lr", "lr_base", "lr_base_size", "lr_base_scale", "opt", "momentum", "batch_size",
+     "grad_accum_steps", "eval_metric", "epoch_repeats", "start_epoch", "lr_decay_fn", "lr_stable_timescale"}
+)  # fmt: skip
+
+
+def _timm_lr(data: Mapping[str, Any], batch: int, accum: int, n_dev: int, notes: list[str] | None) -> float:
+    """train.py's lr: ``args.lr``, else ``lr_base × (global batch / lr_base_size)`` (square root of the ratio
+    for ``lr_base_scale='sqrt'``, and by default for optimizers named ada* / lamb)."""
+    lr = _number(data, "lr")
+    if lr:
+        return float(lr)
+    base = _number(data, "lr_base", 0.1)
+    size = _int(data, "lr_base_size", low=1) or 256
+    scale = data.get("lr_base_scale") or ""
+    if not isinstance(scale, str) or scale not in ("", "linear", "sqrt"):
+        raise invalid("lr_base_scale", scale, "must be 'linear', 'sqrt' or empty")
+    opt = str(data.get("opt") or "sgd").lower()
+    how = scale or ("sqrt" if any(o in opt for o in ("ada", "lamb")) else "linear")
+    ratio = batch * n_dev * accum / size
+    lr = base * (ratio**0.5 if how == "sqrt" else ratio)
+    root = "sqrt" if how == "sqrt" else ""
+    _tell(
+        notes,
+        f"lr = lr_base {base:g} × {root}({batch} batch × {n_dev} device{'s' if n_dev != 1 else ''} × {accum} "
+        f"accumulation / lr_base_size {size}) = {lr:g} (lr is not set: train.py scales lr_base, {how} for opt "
+        f"{opt!r}).",
+    )
+    return float(lr)
+
+
+def from_timm_args(
+    data: Mapping[str, Any],
+    *,
+    dataset_size: int | None = None,
+    devices: int | None = None,
+    notes: list[str] | None = None,
+) -> ScheduleConfig:
+    """The schedule timm's ``train.py`` builds from its saved ``args.yaml``, as lrlab's ``timm:create_scheduler_v2``.
+
+    train.py calls ``create_scheduler_v2(optimizer, **scheduler_kwargs(args), updates_per_epoch=
+    (len(loader_train) + grad_accum_steps - 1) // grad_accum_steps)`` and trains the ``num_epochs`` it
+    returns. The training loader drops its last incomplete batch (``drop_last=is_training`` in
+    ``timm.data.create_loader``) and, on several devices, each gets ``ceil(samples / devices)``
+    (``DistributedSampler``): ``len(loader_train) = floor(ceil(dataset_size / devices) / batch_size)``.
+    args.yaml holds neither the dataset size nor the number of devices (it is written before
+    ``world_size`` is known): both come from the caller. With ``sched_on_updates`` false the lr changes
+    once per epoch only; without a dataset size each step of the curve is then one epoch.
+    """
+    sched = data.get("sched")
+    later: list[str] = []  # said after what was read
+    from lrlab.schedulers.timm_specs import SCHED_CLASSES, returned_epochs
+
+    if sched not in SCHED_CLASSES:
+        raise invalid(
+            "sched",
+            sched,
+            "must be one of " + ", ".join(map(repr, SCHED_CLASSES)) + " (timm's wsd, rsqrt, constant and none are "
+            "not drawn by lrlab)",
+        )
+    on_updates = data.get("sched_on_updates", False)
+    if not isinstance(on_updates, bool):
+        raise invalid("sched_on_updates", on_updates, "must be true or false")
+    batch = _int(data, "batch_size", low=1) or 128
+    accum = max(1, _int(data, "grad_accum_steps", low=0) or 1)  # train.py: max(1, args.grad_accum_steps)
+    n_dev = devices or 1
+    spec = get_spec("timm:create_scheduler_v2")
+    names = {p.name for p in spec.params}
+    params: dict[str, Any] = {}
+    for key, (name, default) in TIMM_ARGS.items():
+        value = data.get(key, default)
+        if name == "noise" and isinstance(value, (list, tuple)):
+            if len(value) == 2:
+                raise invalid("lr_noise", value, "lrlab draws noise from a start fraction on: give one value (no end)")
+            value = value[0] if value else None
+        if name in names:
+            params[name] = value
+    params["step_on_epochs"] = not on_updates
+    metric = data.get("eval_metric", "top1")
+    params["plateau_mode"] = "min" if metric == "loss" else "max"
+    lr = _timm_lr(data, batch, accum, n_dev, later)
+    epochs_note = "sched_on_updates is false: the lr changes once per epoch"
+    if dataset_size is None:
+        if on_updates:
+            raise LrlabError(
+                "Invalid dataset_size: not given, and sched_on_updates is true, so the lr changes at every update "
+                "and the updates per epoch come from the dataset size (args.yaml does not record it): give the "
+                "dataset size",
+                field="dataset_size",
+            )
+        per_epoch = 1
+        _tell(
+            notes, f"{epochs_note}; without a dataset size each step of the curve is one epoch (steps_per_epoch = 1)."
+        )
+        spe_text = "1 step per epoch"
+    else:
+        batches = math.ceil(dataset_size / n_dev) // batch
+        if batches < 1:
+            raise invalid(
+                "dataset_size",
+                dataset_size,
+                f"must fill at least one batch of {batch} on each of {n_dev} device(s): timm's training loader "
+                "drops the last incomplete batch, so an epoch would have no update",
+            )
+        per_epoch = math.ceil(batches / accum)
+        spe_text = (
+            f"ceil(floor(ceil({dataset_size} / {n_dev} device{'s' if n_dev != 1 else ''}) / {batch} batch) / "
+            f"{accum} accumulation) = {per_epoch} updates per epoch"
+        )
+        if devices is None:
+            _tell(later, "1 device assumed: args.yaml does not record how many processes trained (give devices).")
+        if not on_updates:
+            _tell(later, f"{epochs_note}.")
+    values = spec.validate(params, RunContext(steps=per_epoch, base_lr=lr, group_lrs=(lr,), steps_per_epoch=per_epoch))
+    epochs, how = returned_epochs(values, RunContext(per_epoch, lr, (lr,), per_epoch))
+    steps = epochs * per_epoch
+    if not 1 <= steps <= MAX_STEPS:
+        raise invalid("epochs", data.get("epochs"), f"must give a run of 1 to {MAX_STEPS:,} steps (here {steps:,})")
+    _tell(
+        notes,
+        f"Read timm's args.yaml: sched {sched!r}, {data.get('epochs', 100)} epochs, lr {lr:g}. steps = {epochs} "
+        f"epochs{f' ({how})' if how else ''} × {spe_text} = {steps} (the num_epochs create_scheduler_v2 returns, "
+        "which train.py trains).",
+    )
+    for line in later:
+        _tell(notes, line)
+    if data.get("epoch_repeats"):
+        _tell(notes, "epoch_repeats is set: give the dataset size of one repeated epoch.")
+    if data.get("start_epoch"):
+        _tell(notes, f"start_epoch {data['start_epoch']} is ignored: the curve shows the run from its start.")
+    used = set(TIMM_ARGS) | TIMM_RUN_KEYS
+    ignored = [k for k in data if k not in used]
+    if ignored:
+        _tell(notes, f"Ignored {len(ignored)} keys that do not shape the schedule ({_listed(ignored, 6)}).")
+    optimizer, momentum = _timm_optimizer(data)
+    return ScheduleConfig.make(
+        spec.name,
+        params,
+        steps=steps,
+        steps_per_epoch=per_epoch,
+        base_lr=lr,
+        optimizer=optimizer,
+        momentum=momentum,
+    )
+
+
+def _timm_optimizer(data: Mapping[str, Any]) -> tuple[str, float]:
+    opt = str(data.get("opt") or "sgd").lower()
+    momentum = data.get("momentum", 0.9)
+    if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not 0 <= momentum < 1:
+        momentum = 0.9
+    if opt.endswith("adamw"):
+        return "adamw", float(momentum)
+    if opt.endswith("adam"):
+        return "adam", float(momentum)
+    return "sgd", float(momentum)
+
+
+# ---- Lightning CLI config ------------------------------------------------------------------------------
+
+#: The class paths a Lightning CLI config may name for its scheduler besides ``torch.optim.lr_scheduler.X``
+#: and the short ``X`` (jsonargparse resolves both to torch's class): lightning's own subclass.
+LIGHTNING_ALIASES = {
+    "lightning.pytorch.cli.ReduceLROnPlateau": "ReduceLROnPlateau",
+    "pytorch_lightning.cli.ReduceLROnPlateau": "ReduceLROnPlateau",
+}
+#: Torch schedulers whose arguments are functions or other schedulers: a config file can't hold them.
+NOT_IN_A_FILE = frozenset({"LambdaLR", "MultiplicativeLR", "SequentialLR", "ChainedScheduler"})
+#: torch.optim class -> lrlab's optimizer, and torch's default lr for it.
+TORCH_OPTIMIZERS = {
+    "SGD": ("sgd", 1e-3),
+    "Adam": ("adam", 1e-3),
+    "AdamW": ("adamw", 1e-3),
+    "Adagrad": ("adagrad", 1e-2),
+}
+
+
+def _class_of(section: Any, where: str) -> tuple[str, dict[str, Any]]:
+    """(class_path, init_args) of a ``{class_path, init_args}`` mapping (or a bare class path string)."""
+    if isinstance(section, str):
+        return section, {}
+    if not isinstance(section, Mapping) or not isinstance(section.get("class_path"), str):
+        raise invalid(f"{where}.class_path", None if not isinstance(section, Mapping) else section.get("class_path"),
+                      "must be a class path, e.g. torch.optim.lr_scheduler.StepLR")  # fmt: skip
+    init = section.get("init_args") or {}
+    if not isinstance(init, Mapping) or not all(isinstance(k, str) for k in init):
+        raise invalid(f"{where}.init_args", init, "must be a mapping of argument names to values")
+    return section["class_path"], dict(init)
+
+
+def _lightning_scheduler(path: str) -> str:
+    name = LIGHTNING_ALIASES.get(path)
+    if name is None:
+        module, _, short = path.rpartition(".")
+        if module in ("", "torch.optim.lr_scheduler"):
+            name = short
+    spec = None
+    if name is not None:
+        try:
+            spec = get_spec(name)
+        except LrlabError:
+            spec = None
+    if spec is None or spec.library != "torch" or name in NOT_IN_A_FILE or spec.name != name:
+        from lrlab.schedulers import SCHEDULERS
+
+        usable = [s.name for s in SCHEDULERS.values() if s.library == "torch" and s.name not in NOT_IN_A_FILE]
+        usable = [n for n in usable if n != "WarmupThenPlateau"]
+        raise invalid(
+            "lr_scheduler.class_path",
+            path,
+            "must be a scheduler of torch.optim.lr_scheduler (or lightning.pytorch.cli.ReduceLROnPlateau): "
+            + ", ".join(usable)
+            + " (lrlab reads the name only: nothing is imported from the file)",
+        )
+    return name
+
+
+def from_lightning_cli(
+    data: Mapping[str, Any],
+    *,
+    dataset_size: int | None = None,
+    batch_size: int | None = None,
+    devices: int | None = None,
+    steps_per_epoch: int | None = None,
+    notes: list[str] | None = None,
+) -> ScheduleConfig:
+    """The schedule of a Lightning CLI config (``LightningCLI`` ``--print_config``, or written by hand).
+
+    ``optimizer`` / ``lr_scheduler`` are ``{class_path, init_args}``; the scheduler class must be one of
+    torch's (lrlab looks its name up; nothing is imported). LightningCLI's ``configure_optimizers``
+    returns the scheduler without a config, so Lightning steps it once per epoch (``interval: epoch``)
+    unless the file says otherwise (``interval`` / ``frequency`` beside ``class_path`` or in an
+    ``lr_scheduler_config`` mapping). The run is ``trainer.max_steps`` optimizer steps when set, else
+    ``trainer.max_epochs`` (Lightning's default 1000) epochs of ``ceil(batches / accumulate_grad_batches)``
+    steps, ``batches = ceil(dataset_size / (batch_size × devices))`` (``limit_train_batches`` applied).
+    """
+    trainer = data.get("trainer") or {}
+    if not isinstance(trainer, Mapping):
+        raise invalid("trainer", trainer, "must be a mapping of Trainer arguments")
+    section = data.get("lr_scheduler")
+    if section is None:
+        raise LrlabError(
+            "Invalid lr_scheduler: the config has none (LightningCLI's lr_scheduler: {class_path: "
+            "torch.optim.lr_scheduler.StepLR, init_args: {step_size: 30}})",
+            field="lr_scheduler",
+        )
+    path, init = _class_of(section, "lr_scheduler")
+    name = _lightning_scheduler(path)
+    spec = get_spec(name)
+    # the optimizer: lr and the settings lrlab models
+    opt_path, opt_init = _class_of(data.get("optimizer") or "torch.optim.SGD", "optimizer")
+    opt_name = opt_path.rpartition(".")[2]
+    optimizer, default_lr = TORCH_OPTIMIZERS.get(opt_name, ("sgd", 1e-3))
+    if opt_name not in TORCH_OPTIMIZERS:
+        _tell(notes, f"optimizer {opt_path} is drawn as SGD: lrlab models SGD, Adam, AdamW and Adagrad.")
+    lr = _number(opt_init, "lr", None, name="optimizer.init_args.lr")
+    if lr is None:
+        lr = default_lr
+        _tell(notes, f"optimizer.init_args.lr is not set: torch's default for {opt_name}, {lr:g}.")
+    run: dict[str, Any] = {"optimizer": optimizer, "base_lr": float(lr)}
+    if optimizer == "sgd" and _number(opt_init, "momentum", name="optimizer.init_args.momentum") is not None:
+        run["momentum"] = float(opt_init["momentum"])
+    if optimizer in ("adam", "adamw") and isinstance(opt_init.get("betas"), (list, tuple)):
+        run["betas"] = tuple(opt_init["betas"])
+    # the scheduler's arguments, as lrlab's spec names them
+    params: dict[str, Any] = {}
+    dropped: list[str] = []
+    known = {p.name: p for p in spec.params}
+    for key, value in init.items():
+        if key == "last_epoch":
+            if value not in (-1, None):
+                raise invalid(
+                    "lr_scheduler.init_args.last_epoch", value, "must be -1: lrlab draws a run from its start"
+                )
+        elif key in ("verbose", "monitor"):
+            dropped.append(f"{key}={value!r}")
+        elif key in ("epochs", "steps_per_epoch") and name == "OneCycleLR":
+            continue  # total_steps = epochs × steps_per_epoch, below
+        elif key == "scale_fn" and name == "CyclicLR":
+            if value is not None:
+                raise invalid(
+                    "lr_scheduler.init_args.scale_fn", value, "must be null: a function can't be read from a file"
+                )
+        elif key == spec.base_lr_param:
+            run["base_lr"] = value
+            _tell(notes, f"{name}'s {key} ({value}) is the curve's starting lr: the optimizer's lr is not used.")
+        elif value is None and key in known and not known[key].optional:
+            continue  # torch's None means "derived from the run": lrlab's default follows the run too
+        else:
+            params[key] = value
+    if name == "OneCycleLR" and init.get("total_steps") is None and init.get("epochs") and init.get("steps_per_epoch"):
+        params["total_steps"] = init["epochs"] * init["steps_per_epoch"]
+        _tell(
+            notes,
+            f"total_steps = epochs {init['epochs']} × steps_per_epoch {init['steps_per_epoch']}, as torch sets it.",
+        )
+    if dropped:
+        _tell(notes, f"Not used: {', '.join(dropped)} (lrlab feeds ReduceLROnPlateau a synthetic metric).")
+    # how Lightning steps it
+    where = data.get("lr_scheduler_config")
+    extra = where if isinstance(where, Mapping) else section if isinstance(section, Mapping) else {}
+    interval = extra.get("interval", "epoch")
+    if interval not in ("step", "epoch"):
+        raise invalid("interval", interval, "must be 'step' or 'epoch' (Lightning's lr_scheduler_config)")
+    frequency = extra.get("frequency", 1)
+    if frequency != 1:
+        raise invalid("frequency", frequency, "must be 1: lrlab steps the scheduler every step or every epoch")
+    if "interval" not in extra:
+        _tell(
+            notes,
+            "interval 'epoch': LightningCLI returns the scheduler without a config, so Lightning steps it once per epoch.",
+        )
+    # the run length
+    max_steps = _int(trainer, "max_steps", low=-1, name="trainer.max_steps")
+    max_epochs = _int(trainer, "max_epochs", low=-1, name="trainer.max_epochs")
+    accum = _int(trainer, "accumulate_grad_batches", low=1, name="trainer.accumulate_grad_batches") or 1
+    n_dev = devices or (
+        trainer.get("devices") if isinstance(trainer.get("devices"), int) and trainer["devices"] > 0 else 1
+    )
+    per_epoch, how = steps_per_epoch, f"steps_per_epoch {steps_per_epoch} (given)"
+    if per_epoch is None and dataset_size is not None:
+        batch = batch_size or _lightning_batch_size(data)
+        if batch is None:
+            raise LrlabError(
+                "Invalid batch_size: not given and not in the config's data or model init_args: give the batch size",
+                field="batch_size",
+            )
+        batches = math.ceil(dataset_size / (batch * n_dev))
+        how = f"ceil(ceil({dataset_size} / ({batch} batch × {n_dev} device{'s' if n_dev != 1 else ''}))"
+        limit = trainer.get("limit_train_batches")
+        if isinstance(limit, float) and not isinstance(limit, bool) and 0 < limit < 1:
+            batches, how = int(batches * limit), f"ceil(int(ceil({dataset_size} / ({batch} × {n_dev})) × {limit:g})"
+        elif isinstance(limit, int) and not isinstance(limit, bool) and limit > 0:
+            batches, how = min(batches, limit), f"ceil(min(ceil({dataset_size} / ({batch} × {n_dev})), {limit})"
+        per_epoch = max(1, math.ceil(batches / accum))
+        how += f" / {accum} accumulation) = {per_epoch} optimizer steps per epoch"
+    if max_steps is not None and max_steps > 0:
+        steps = max_steps
+        if per_epoch is None:
+            if interval == "epoch":
+                raise LrlabError(
+                    "Invalid dataset_size: not given, and the scheduler steps once per epoch of a run of "
+                    f"trainer.max_steps {max_steps}: give the dataset size (or the steps per epoch)",
+                    field="dataset_size",
+                )
+            per_epoch, how = 1, "1 (not needed: the scheduler steps every optimizer step)"
+        _tell(notes, f"steps = trainer.max_steps = {steps}; steps per epoch: {how}.")
+    else:
+        epochs = max_epochs if max_epochs is not None and max_epochs > 0 else 1000
+        src = "trainer.max_epochs" if max_epochs is not None and max_epochs > 0 else "Lightning's default max_epochs"
+        if per_epoch is None:
+            if interval == "step":
+                raise LrlabError(
+                    "Invalid dataset_size: not given, and the scheduler steps every optimizer step of a run of "
+                    f"{epochs} epochs: give the dataset size (or the steps per epoch)",
+                    field="dataset_size",
+                )
+            per_epoch, how = 1, "1 (no dataset size: each step of the curve is one epoch)"
+        steps = epochs * per_epoch
+        _tell(notes, f"steps = {epochs} epochs ({src}) × {how} = {steps}.")
+    ignored = [k for k in data if k not in ("optimizer", "lr_scheduler", "lr_scheduler_config", "trainer")]
+    if ignored:
+        _tell(notes, f"Read a Lightning CLI config ({path}); ignored {_listed(ignored)}.")
+    return ScheduleConfig.make(name, params, steps=steps, steps_per_epoch=per_epoch, interval=interval, **run)
+
+
+def _lightning_batch_size(data: Mapping[str, Any]) -> int | None:
+    """``batch_size`` from the data module's or the model's init_args (where LightningCLI examples keep it)."""
+    for section in ("data", "model"):
+        part = data.get(section)
+        if isinstance(part, Mapping):
+            args = part.get("init_args") if isinstance(part.get("init_args"), Mapping) else part
+            value = args.get("batch_size")
+            if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                return value
+    return None
+
+
+# ---- a serialized Keras schedule ----------------------------------------------------------------------
+
+#: Keras 3.15's defaults of the arguments a config may leave out (the others are required).
+KERAS_DEFAULTS: dict[str, dict[str, Any]] = {
+    "CosineDecay": {"alpha": 0.0, "warmup_target": None, "warmup_steps": 0},
+    "CosineDecayRestarts": {"t_mul": 2.0, "m_mul": 1.0, "alpha": 0.0},
+    "ExponentialDecay": {"staircase": False},
+    "InverseTimeDecay": {"staircase": False},
+    "PolynomialDecay": {"end_learning_rate": 0.0001, "power": 1.0, "cycle": False},
+    "PiecewiseConstantDecay": {},
+}
+#: Where a Keras schedule's own decay ends, for the note on the run length.
+_KERAS_SPAN = {
+    "CosineDecay": "decay_steps",
+    "CosineDecayRestarts": "first_decay_steps",
+    "ExponentialDecay": "decay_steps",
+    "InverseTimeDecay": "decay_steps",
+    "PolynomialDecay": "decay_steps",
+}
+DEFAULT_STEPS = ScheduleConfig.steps  # lrlab's default run length
+
+
+def from_keras(data: Mapping[str, Any], *, steps: int | None = None, notes: list[str] | None = None) -> ScheduleConfig:
+    """A schedule serialized by ``keras.optimizers.schedules.serialize`` (``{"module":
+    "keras.optimizers.schedules", "class_name": "CosineDecay", "config": {...}, "registered_name": null}``),
+    or a serialized optimizer whose ``learning_rate`` is one. ``initial_learning_rate`` becomes the run's
+    base lr. The file holds no run length: ``steps`` when given, else lrlab's default run."""
+    from lrlab.schedulers.keras_specs import KERAS_ARGS
+
+    config = data["config"]
+    if isinstance(config.get("learning_rate"), Mapping) and "class_name" in config["learning_rate"]:
+        _tell(notes, f"Read the learning_rate schedule of a serialized Keras optimizer ({data.get('class_name')}).")
+        data = config["learning_rate"]
+        config = data.get("config")
+        if not isinstance(config, Mapping):
+            raise invalid("learning_rate.config", config, "must be the schedule's mapping of arguments")
+    name = data.get("class_name")
+    module = data.get("module")
+    if name not in KERAS_ARGS or data.get("registered_name") not in (None, name):
+        raise invalid(
+            "class_name",
+            name if data.get("registered_name") in (None, name) else data.get("registered_name"),
+            "must be one of Keras's built-in schedules: " + ", ".join(KERAS_ARGS) + " (a registered custom schedule "
+            "is code lrlab does not run)",
+        )
+    if module is not None and module != "keras.optimizers.schedules" and not str(module).startswith("keras"):
+        raise invalid("module", module, "must be keras.optimizers.schedules (the module serialize() writes)")
+    takes = list(KERAS_ARGS[name]) + ([] if name == "PiecewiseConstantDecay" else ["initial_learning_rate"])
+    unknown = sorted(str(k) for k in config if k not in takes and k != "name")
+    if unknown:
+        raise invalid(f"config.{unknown[0]}", config[unknown[0]], f"{name} takes {', '.join(takes)} (and name)")
+    defaults = KERAS_DEFAULTS[name]
+    missing = [k for k in takes if k not in config and k not in defaults]
+    if missing:
+        raise LrlabError(
+            f"Invalid config: {name} needs {missing[0]} (Keras: missing a required argument)",
+            field=f"config.{missing[0]}",
+        )
+    params = {k: config.get(k, defaults.get(k)) for k in KERAS_ARGS[name]}
+    run: dict[str, Any] = {}
+    if name == "PiecewiseConstantDecay":
+        values = config.get("values")
+        first = values[0] if isinstance(values, list) and values else None
+        if isinstance(first, (int, float)) and not isinstance(first, bool) and 0 < first <= 1e3:
+            run["base_lr"] = float(first)
+    else:
+        lr = _number(config, "initial_learning_rate", name="config.initial_learning_rate")
+        if lr == 0 and params.get("warmup_target"):
+            lr = 1e-8
+            _tell(notes, "initial_learning_rate 0 (a warm-up from 0) is drawn from 1e-8: lrlab's base lr must be > 0.")
+        run["base_lr"] = float(lr)
+    shown = ", ".join(f"{k}={config[k]!r}" for k in takes if k in config)
+    left = [k for k in takes if k not in config]
+    _tell(
+        notes,
+        f"Read keras.optimizers.schedules.{name}({shown})"
+        + (f"; Keras's defaults for {', '.join(left)}" if left else "")
+        + (f"; ignored name {config['name']!r}" if "name" in config else "")
+        + ".",
+    )
+    if steps is None:
+        steps = DEFAULT_STEPS
+        span = _KERAS_SPAN.get(name)
+        end = ""
+        if span is not None:
+            end = f"; its {span} is {config.get(span)}"
+        elif config.get("boundaries"):
+            end = f"; its last boundary is step {config['boundaries'][-1]}"
+        _tell(notes, f"steps = {steps}, lrlab's default run: a serialized Keras schedule holds no run length{end}.")
+    else:
+        _tell(notes, f"steps = {steps} (given): a serialized Keras schedule holds no run length.")
+    return ScheduleConfig.make(f"keras:{name}", params, steps=steps, **run)

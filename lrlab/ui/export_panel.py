@@ -91,14 +91,36 @@ def export_panel(config: ScheduleConfig, curve: Curve, key: str) -> None:
 
 
 def import_panel(key: str, on_load: Callable[[ScheduleConfig], list[str]]) -> None:
-    """Paste or upload an lrlab YAML/JSON config or a transformers training_args.json; nothing is executed."""
+    """Paste or upload a config of any format :func:`lrlab.io.import_config` reads; nothing is executed."""
     with st.expander("Import a config", icon=":material/upload_file:"):
-        st.caption("lrlab YAML/JSON (from Export), or a Hugging Face `training_args.json` / TrainingArguments dict.")
+        st.caption(
+            "lrlab YAML/JSON (from Export), a Hugging Face `training_args.json` / TrainingArguments dict, timm's "
+            "`args.yaml` (from its train.py), a Lightning CLI config (`--print_config`), or a Keras schedule from "
+            "`keras.optimizers.schedules.serialize`. Read as plain data: nothing in it is run."
+        )
         st.file_uploader("File", type=["yaml", "yml", "json", "txt"], key=f"{key}.import_file")
         st.text_area("…or paste it", key=f"{key}.import_text", height=120)
-        st.number_input(
-            "Dataset size (for TrainingArguments without max_steps)", 0, 10**9, 0, key=f"{key}.import_dataset"
+        c1, c2 = st.columns(2)
+        c1.number_input(
+            "Dataset size (samples per epoch; 0: not known)",
+            0,
+            10**9,
+            0,
+            key=f"{key}.import_dataset",
+            help="For a run given in epochs: TrainingArguments without max_steps, timm with sched_on_updates, "
+            "a Lightning config stepping per step.",
         )
+        c2.number_input(
+            "Devices (processes training in parallel; 0: the file's, else 1)",
+            0,
+            4096,
+            0,
+            key=f"{key}.import_devices",
+            help="timm's args.yaml and TrainingArguments count the batch per device.",
+        )
+        c3, c4 = st.columns(2)
+        c3.number_input("Batch size (Lightning; 0: from the file)", 0, 10**6, 0, key=f"{key}.import_batch")
+        c4.number_input("Steps (Keras; 0: lrlab's default run)", 0, 1_000_000, 0, key=f"{key}.import_steps")
         st.button("Load", key=f"{key}.import_load", icon=":material/input:", on_click=_load, args=(key, on_load))
         for kind, message in st.session_state.pop(f"{key}.import_notice", []) or []:
             (st.error if kind == "error" else st.info)(plain(message))
@@ -108,10 +130,20 @@ def _load(key: str, on_load: Callable[[ScheduleConfig], list[str]]) -> None:
     """Button callback (runs before the script, so it may set other widgets' values)."""
     upload = st.session_state.get(f"{key}.import_file")
     source = upload.getvalue() if upload is not None else st.session_state.get(f"{key}.import_text", "")
+
+    def given(name: str) -> int | None:
+        return int(st.session_state.get(f"{key}.import_{name}") or 0) or None
+
     try:
-        notes: list[str] = []  # values read that do not take effect as written (warmup_ratio beside warmup_steps)
-        dataset_size = int(st.session_state.get(f"{key}.import_dataset") or 0) or None
-        config = import_config(source, dataset_size=dataset_size, notes=notes)
+        notes: list[str] = []  # what the import read, derived and ignored, and what did not take effect
+        config = import_config(
+            source,
+            dataset_size=given("dataset"),
+            devices=given("devices"),
+            batch_size=given("batch"),
+            steps=given("steps"),
+            notes=notes,
+        )
         notices = [("info", m) for m in (*on_load(config), *notes)]
     except LrlabError as exc:
         notices = [("error", str(exc))]
