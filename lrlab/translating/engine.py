@@ -17,7 +17,8 @@ How a translation is found, for one target library:
 5. A library with neither gets **none**, with the reason.
 
 The tolerance of "exact" is the looser of the two libraries' own: 1e-9 relative between float64
-libraries, float32 rounding (about 1e-6) where Keras or optax compute in float32.
+libraries, float32 rounding (about 1e-6) where Keras or optax compute in float32, and where fastai
+finds its phase positions in float32 (:data:`FLOAT32_POSITIONS`).
 """
 
 from __future__ import annotations
@@ -54,6 +55,11 @@ MAX_TRANSLATE_STEPS = 20_000
 MAX_FIT_EVALUATIONS = 200
 #: A shape analysed from a config must reproduce the source's real curve to this relative difference.
 SHAPE_CHECK = 1e-6
+#: Libraries whose positions in the run are float32 although their lr is float64 (fastai's combine_scheds
+#: finds the phase and u in float32 tensors): (relative tolerance, absolute noise as a share of the peak lr).
+#: A u off by one float32 ulp (6e-8) moves a cosine phase by at most π/2 · ulp / pct of its span: with
+#: pct ≥ 0.05 that is 2e-6 of the peak, the noise; the relative 1e-6 is Keras's and optax's float32 bound.
+FLOAT32_POSITIONS: dict[str, tuple[float, float]] = {"fastai": (1e-6, 2e-6)}
 
 
 @dataclass(frozen=True)
@@ -102,6 +108,7 @@ class FitTemplate:
     upper: tuple[float, ...]
     build: Callable[[np.ndarray], ScheduleConfig]
     why: str  # one sentence: why this library has no exact counterpart
+    how: str = ""  # how the fixed parameters were found (a template with nothing to fit must say it)
 
 
 @dataclass(frozen=True)
@@ -205,11 +212,17 @@ def measure(config: ScheduleConfig) -> Measured:
     frame = result.frame
     spec, params, ctx = resolve(config)
     column = result.momentum_column
+    lr = frame["lr"].to_numpy(dtype=np.float64)
+    tolerance, noise = spec.tolerance, rounding(spec, params, ctx)
+    if spec.library in FLOAT32_POSITIONS:
+        relative_bound, share = FLOAT32_POSITIONS[spec.library]
+        peak = float(np.nanmax(np.abs(lr))) if np.isfinite(lr).any() else 0.0
+        tolerance, noise = max(tolerance, relative_bound), max(noise, share * peak)
     return Measured(
-        lr=frame["lr"].to_numpy(dtype=np.float64),
+        lr=lr,
         momentum=frame[column].to_numpy(dtype=np.float64) if column else None,
-        tolerance=spec.tolerance,
-        noise=rounding(spec, params, ctx),
+        tolerance=tolerance,
+        noise=noise,
     )
 
 
@@ -238,7 +251,8 @@ def _agreement(source: Measured, target: Measured) -> tuple[float, float, tuple[
 def _momentum_agreement(source: Measured, target: Measured, tolerance: float) -> float | None:
     if source.momentum is None or target.momentum is None:
         return None
-    return compare(target.momentum, source.momentum, tolerance, 0.0)[0]
+    noise = 2e-6 * float(np.nanmax(np.abs(source.momentum))) if tolerance > 1e-9 else 0.0
+    return compare(target.momentum, source.momentum, tolerance, noise)[0]
 
 
 # ---- analysing the source -----------------------------------------------------------------------------
@@ -409,15 +423,19 @@ def _counterpart(config: ScheduleConfig, source: Measured, shape: Shape | None, 
     template, fitted, target = best
     worst, mean, rows, tolerance = _agreement(source, target)
     names = ", ".join(template.names)
+    if template.names:
+        how = f"{names} fitted by least squares to the source curve (scipy.optimize.least_squares)"
+    else:
+        how = "computed from the source's shape, then measured"
+    if template.how:
+        how = f"{template.how}; {how}"
     if worst <= tolerance:
-        return Counterpart(
-            library, "exact", fitted, f"{names} found by least squares", None, worst, mean, (), tolerance
-        )
+        return Counterpart(library, "exact", fitted, how, None, worst, mean, (), tolerance)
     return Counterpart(
         library,
         "closest",
         fitted,
-        f"{names} fitted by least squares to the source curve (scipy.optimize.least_squares)",
+        how,
         template.why if not reason else reason,
         worst,
         mean,

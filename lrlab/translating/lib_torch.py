@@ -143,16 +143,19 @@ def _cycliclr(p: Mapping[str, Any], ctx: RunContext, config: ScheduleConfig) -> 
         return None
     up = int(p["step_size_up"])
     down = int(p["step_size_down"]) if p["step_size_down"] is not None else up
+    if up <= 0 or down <= 0:
+        return None
     base, top = ctx.base_lr, _first(p["max_lr"])
     lr, mom, start, cycle = [], [], 0, 0
     hi, lo = _first(p["max_momentum"]), _first(p["base_momentum"])
     while start < ctx.steps:
-        amplitude = (top - base) / (2**cycle if p["mode"] == "triangular2" else 1)
+        scale = 1 / (2**cycle if p["mode"] == "triangular2" else 1)
+        amplitude, dip = (top - base) * scale, (hi - lo) * scale
         lr += [
             Segment("linear", start, up, base, base + amplitude),
             Segment("linear", start + up, down, base + amplitude, base),
         ]
-        mom += [Segment("linear", start, up, hi, lo), Segment("linear", start + up, down, lo, hi)]
+        mom += [Segment("linear", start, up, hi, hi - dip), Segment("linear", start + up, down, hi - dip, hi)]
         start, cycle = start + up + down, cycle + 1
         if len(lr) > MAX_SEGMENTS:
             return None

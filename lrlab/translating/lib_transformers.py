@@ -47,10 +47,19 @@ def _linear(p: Mapping[str, Any], ctx: RunContext, config: ScheduleConfig) -> Sh
 
 def _cosine(p: Mapping[str, Any], ctx: RunContext, config: ScheduleConfig) -> Shape | None:
     w, t = _body_start(p), int(p["num_training_steps"])
-    if t <= w or float(p.get("num_cycles", 0.5)) != 0.5:
-        return None  # other cycle counts cross 0 and are clipped there: fitted, not analysed
-    # 0.5 · (1 + cos(π · progress)) keeps going after num_training_steps: the lr rises again
-    return Shape(ctx.steps, merge([*_warm(p, ctx.base_lr), Segment("cosine", w, t - w, ctx.base_lr, 0.0)]))
+    if t <= w:
+        return None
+    # 0.5 · (1 + cos(2π c · progress)): a cosine whose half period is (T − W) / 2c, which keeps going
+    # after num_training_steps (the lr rises again)
+    return Shape(ctx.steps, merge([*_warm(p, ctx.base_lr), _cos(w, t - w, p, ctx.base_lr, 0.0)]))
+
+
+def _cos(start: float, span: float, p: Mapping[str, Any], v0: float, v1: float) -> Segment:
+    """transformers' cosine over ``span`` steps with ``num_cycles`` c: half a period is span / 2c."""
+    cycles = float(p.get("num_cycles", 0.5))
+    if cycles <= 0:
+        return constant(start, v0)
+    return Segment("cosine", start, span / (2 * cycles), v0, v1)
 
 
 def _hard_restarts(p: Mapping[str, Any], ctx: RunContext, config: ScheduleConfig) -> Shape | None:
@@ -81,11 +90,9 @@ def _min_rate(p: Mapping[str, Any], base: float) -> float | None:
 def _cosine_min(p: Mapping[str, Any], ctx: RunContext, config: ScheduleConfig) -> Shape | None:
     w, t = _body_start(p), int(p["num_training_steps"])
     rate = _min_rate(p, ctx.base_lr)
-    if t <= w or rate is None or float(p.get("num_cycles", 0.5)) != 0.5:
+    if t <= w or rate is None:
         return None
-    return Shape(
-        ctx.steps, merge([*_warm(p, ctx.base_lr), Segment("cosine", w, t - w, ctx.base_lr, rate * ctx.base_lr)])
-    )
+    return Shape(ctx.steps, merge([*_warm(p, ctx.base_lr), _cos(w, t - w, p, ctx.base_lr, rate * ctx.base_lr)]))
 
 
 def _cosine_min_lr_rate(p: Mapping[str, Any], ctx: RunContext, config: ScheduleConfig) -> Shape | None:
@@ -93,13 +100,13 @@ def _cosine_min_lr_rate(p: Mapping[str, Any], ctx: RunContext, config: ScheduleC
     # and the cosine's progress is (t − W + 1) / (T − W): it starts at row W − 1
     w, t = _body_start(p), int(p["num_training_steps"])
     rate = _min_rate(p, ctx.base_lr) or 0.0
-    if t <= w or w < 2 or float(p.get("num_cycles", 0.5)) != 0.5:
+    if t <= w or w < 2:
         return None
     base = ctx.base_lr
     start = float(p["warmup_lr_rate"]) * base if p.get("warmup_lr_rate") is not None else base / w
     return Shape(
         ctx.steps,
-        merge([Segment("linear", 0, w - 1, start, base), Segment("cosine", w - 1, t - w, base, rate * base)]),
+        merge([Segment("linear", 0, w - 1, start, base), _cos(w - 1, t - w, p, base, rate * base)]),
     )
 
 
@@ -109,6 +116,8 @@ def _wsd(p: Mapping[str, Any], ctx: RunContext, config: ScheduleConfig) -> Shape
     if stable is None:
         stable = int(p["num_training_steps"]) - w - decay
     stable = int(stable)
+    if stable < 0:
+        return None  # the decay's clock starts inside the warm-up (W + S < W): no piecewise description
     ratio, base = float(p["min_lr_ratio"]), ctx.base_lr
     floor = ratio * base
     if p["warmup_type"] not in ("linear", "cosine") or p["decay_type"] not in ("linear", "cosine"):
@@ -238,8 +247,12 @@ def express(shape: Shape, run: Run, source: ScheduleConfig) -> Expressed:
             f"every transformers warm-up starts at 0; this one starts at {start:.4g} (only WSD starts at its floor)"
         )
     kinds = {s.kind for s in body}
-    if "exp" in kinds or (len([s for s in body if s.kind != "constant"]) > 1):
-        reasons.append("transformers has no step or exponential decay, and one decay per schedule")
+    if len({s.v0 for s in body if s.kind == "constant"}) > 1:
+        reasons.append("transformers has no step decay: its schedules change the lr at every step")
+    if "exp" in kinds:
+        reasons.append("transformers has no exponential decay")
+    if len([s for s in body if s.kind != "constant"]) > 1:
+        reasons.append("a transformers schedule has one decay (cosine restarts aside)")
     if shape.momentum:
         reasons.append("transformers' schedules leave momentum alone")
     if not candidates and not reasons:

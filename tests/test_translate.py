@@ -1,0 +1,278 @@
+"""Translate: the analysis of torch and transformers configs, and every verdict checked independently.
+
+Expected values come from stepping the real libraries here (``lrlab.curve`` of each config) and
+measuring the difference with this file's own arithmetic, never from the translation's report.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import lrlab
+from lrlab import LrlabError, ScheduleConfig
+from lrlab.simulate import resolve
+from lrlab.translating import engine, lib_torch, lib_transformers
+from lrlab.translating.shape import Segment, Shape
+from tests.strategies import draw_params
+
+ROOT = Path(__file__).resolve().parents[1]
+ANALYSED = {**lib_torch.ANALYZERS, **lib_transformers.ANALYZERS}
+
+
+def real(config: ScheduleConfig, column: str = "lr") -> np.ndarray:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return lrlab.curve(config=config)[column].to_numpy(dtype=np.float64)
+
+
+def max_rel(a: np.ndarray, b: np.ndarray) -> float:
+    """This test's own measure: |a − b| / |b|, with |b| floored at 1e-12 of b's peak."""
+    floor = max(1e-12 * np.max(np.abs(b)), np.finfo(np.float64).tiny)
+    return float(np.max(np.abs(a - b) / np.maximum(np.abs(b), floor)))
+
+
+def hf_cosine(warmup: int = 10, steps: int = 100, lr: float = 1e-3) -> ScheduleConfig:
+    return ScheduleConfig.make(
+        "get_cosine_schedule_with_warmup",
+        {"num_warmup_steps": warmup, "num_training_steps": steps},
+        steps=steps,
+        base_lr=lr,
+    )
+
+
+# ---- analysis: the shape of a config is its real curve --------------------------------------------------
+
+
+def random_configs(names, count: int, seed: int):
+    rng = random.Random(seed)
+    for name in names:
+        spec = lrlab.SCHEDULERS[name]
+        for _ in range(count):
+            steps = rng.choice([1, 2, 7, 50, 120, 400])
+            base = rng.choice([1e-4, 0.1, 3.0])
+            ctx = engine.resolve(ScheduleConfig.make(name, {}, steps=steps, base_lr=base))[2]
+            try:
+                params = draw_params(spec, ctx, rng)
+                config = ScheduleConfig.make(name, params, steps=steps, base_lr=base)
+                resolve(config)
+            except LrlabError:
+                continue
+            yield config
+
+
+@pytest.mark.parametrize("name", sorted(ANALYSED))
+def test_every_shape_an_analyser_gives_reproduces_the_real_curve(name):
+    analysed = 0
+    for config in random_configs([name], 12, seed=sum(map(ord, name))):
+        spec, params, ctx = resolve(config)
+        shape = ANALYSED[name](params, ctx, config)
+        if shape is None:
+            continue
+        analysed += 1
+        expected = real(config)
+        assert max_rel(shape.values(), expected) < 1e-6, (config, shape.describe())
+        if shape.momentum:
+            assert max_rel(shape.momentum_values(), real(config, "momentum")) < 1e-9
+    assert analysed, f"no {name} config was analysed"
+
+
+def test_a_sequential_warm_up_and_cosine_is_analysed_piece_by_piece():
+    config = ScheduleConfig.make(
+        "SequentialLR",
+        {
+            "schedulers": [
+                {"name": "LinearLR", "start_factor": 0.1, "end_factor": 1.0, "total_iters": 5},
+                {"name": "ExponentialLR", "gamma": 0.9},
+            ],
+            "milestones": [5],
+        },
+        steps=30,
+        base_lr=0.5,
+    )
+    shape = engine.analyse(config)
+    assert [s.kind for s in shape.within()] == ["linear", "exp"]
+    assert shape.within()[1].start == 5
+
+
+# ---- verdicts, checked against both real libraries ----------------------------------------------------------
+
+SOURCES = [
+    hf_cosine(),
+    hf_cosine(0, 60, 0.1),
+    ScheduleConfig.make(
+        "get_linear_schedule_with_warmup", {"num_warmup_steps": 7, "num_training_steps": 80}, steps=80, base_lr=0.01
+    ),
+    ScheduleConfig.make("get_constant_schedule_with_warmup", {"num_warmup_steps": 5}, steps=40, base_lr=0.02),
+    ScheduleConfig.make(
+        "get_wsd_schedule",
+        {"num_warmup_steps": 10, "num_decay_steps": 20, "num_training_steps": 100, "min_lr_ratio": 0.1},
+        steps=100,
+        base_lr=3e-4,
+    ),
+    ScheduleConfig.make("CosineAnnealingLR", {"T_max": 50, "eta_min": 1e-4}, steps=50, base_lr=0.1),
+    ScheduleConfig.make("StepLR", {"step_size": 30, "gamma": 0.1}, steps=100, base_lr=0.1),
+    ScheduleConfig.make("MultiStepLR", {"milestones": [20, 50], "gamma": 0.5}, steps=70, base_lr=0.1),
+    ScheduleConfig.make("ExponentialLR", {"gamma": 0.95}, steps=60, base_lr=0.1),
+    ScheduleConfig.make(
+        "LinearLR", {"start_factor": 0.25, "end_factor": 1.0, "total_iters": 10}, steps=30, base_lr=0.1
+    ),
+    ScheduleConfig.make("PolynomialLR", {"total_iters": 40, "power": 2.0}, steps=50, base_lr=0.1),
+    ScheduleConfig.make("OneCycleLR", {"max_lr": 0.1, "total_steps": 100}, steps=100, base_lr=0.1),
+    ScheduleConfig.make(
+        "CosineAnnealingWarmRestarts", {"T_0": 10, "T_mult": 2, "eta_min": 0.001}, steps=70, base_lr=0.1
+    ),
+    ScheduleConfig.make("LambdaLR", {"lr_lambda": "1 / (1 + 0.05 * epoch)"}, steps=60, base_lr=0.1),
+]
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda c: c.scheduler)
+@pytest.mark.parametrize("library", ["torch", "transformers"])
+def test_every_verdict_is_what_stepping_both_real_libraries_shows(source, library):
+    found = lrlab.translate(source, to=library)
+    assert found.library == library
+    expected = real(source)
+    if found.verdict == "none":
+        assert found.config is None and found.reason
+        return
+    measured = max_rel(real(found.config), expected)
+    if found.verdict == "exact":
+        assert measured <= found.tolerance, (found.config, measured)
+        assert lrlab.get_spec(found.config.scheduler).library == library
+    else:
+        assert found.reason, "a closest counterpart says why there is no exact one"
+        assert measured > found.tolerance
+        assert measured == pytest.approx(found.max_rel_diff, rel=1e-6)
+        assert found.worst_steps and all(0 <= s < source.steps for s in found.worst_steps)
+
+
+def test_hf_cosine_with_warm_up_is_a_lambdalr_in_torch_because_linearlr_cannot_start_at_zero():
+    found = lrlab.translate(hf_cosine(), to="torch")
+    assert found.verdict == "exact" and found.scheduler == "LambdaLR"
+    # the multiplier by hand: t / 10 while warming up, then ½ (1 + cos(π (t − 10) / 90))
+    lam = lrlab.expr.parse(found.config.params_dict["lr_lambda"])
+    assert lam(4) == pytest.approx(0.4) and lam(10) == pytest.approx(1.0)
+    assert lam(55) == pytest.approx(0.5 * (1 + np.cos(np.pi * 45 / 90)))
+
+
+def test_a_warm_up_from_above_zero_becomes_a_sequentiallr_of_linearlr_and_the_decay():
+    source = ScheduleConfig.make(
+        "SequentialLR",
+        {
+            "schedulers": [
+                {"name": "LinearLR", "start_factor": 0.1, "end_factor": 1.0, "total_iters": 10},
+                {"name": "ExponentialLR", "gamma": 0.97},
+            ],
+            "milestones": [10],
+        },
+        steps=60,
+        base_lr=0.2,
+    )
+    lam_source = ScheduleConfig.make(
+        "LambdaLR", {"lr_lambda": lib_torch.lambda_text(engine.analyse(source).within(), 0.2)}, steps=60, base_lr=0.2
+    )
+    assert max_rel(real(lam_source), real(source)) < 1e-12  # the lambda written from the shape is the curve
+    found = lrlab.translate(lam_source, to="torch")
+    assert found.verdict == "exact"  # the source itself
+
+
+def test_torch_cosine_to_a_floor_is_transformers_cosine_with_min_lr_rate():
+    source = SOURCES[5]
+    found = lrlab.translate(source, to="transformers")
+    assert found.verdict == "exact"
+    assert found.scheduler == "get_cosine_with_min_lr_schedule_with_warmup"
+    params = found.config.params_dict
+    assert params["num_warmup_steps"] == 0 and params["num_training_steps"] == 50
+    assert params["min_lr_rate"] == pytest.approx(1e-4 / 0.1)
+
+
+def test_transformers_has_no_step_decay_and_says_so_with_the_trainer_hint():
+    found = lrlab.translate(SOURCES[6], to="transformers")
+    assert found.verdict == "closest"
+    assert "no step decay" in found.reason and "optimizers=(optimizer, scheduler)" in found.reason
+
+
+def test_a_warm_up_that_starts_above_zero_is_not_forced_into_transformers():
+    found = lrlab.translate(SOURCES[9], to="transformers")  # LinearLR 0.25 → 1
+    assert found.verdict == "closest"
+    assert "starts at 0" in found.reason
+
+
+def test_one_cycle_keeps_its_momentum_in_torch_and_says_transformers_does_not_cycle_it():
+    source = SOURCES[11]
+    found = lrlab.translate(source, to="transformers")
+    assert found.verdict == "closest" and "momentum" in found.reason
+
+
+def test_a_plateau_schedule_has_no_counterpart_and_says_why():
+    source = ScheduleConfig.make("ReduceLROnPlateau", {}, steps=50, base_lr=0.1)
+    found = lrlab.translate(source, to="transformers")
+    assert found.verdict == "none" and "metric" in found.reason and found.config is None
+
+
+def test_translate_to_every_library_gives_one_counterpart_each_and_the_source_itself_is_exact():
+    found = lrlab.translate(hf_cosine(), to=None)
+    assert [c.library for c in found.counterparts] == list(lrlab.specs.LIBRARIES)
+    assert found["transformers"].verdict == "exact" and found["transformers"].config == hf_cosine()
+    assert json.loads(json.dumps(found.to_dict()))["source"]["scheduler"] == "get_cosine_schedule_with_warmup"
+
+
+def test_bad_requests_are_refused_by_name():
+    with pytest.raises(LrlabError) as bad:
+        lrlab.translate(hf_cosine(), to="jax")
+    assert bad.value.field == "to" and "optax" in str(bad.value)
+    too_long = hf_cosine(10, engine.MAX_TRANSLATE_STEPS + 1)
+    with pytest.raises(LrlabError) as bad:
+        lrlab.translate(too_long, to="torch")
+    assert bad.value.field == "steps" and f"{engine.MAX_TRANSLATE_STEPS:,}" in str(bad.value)
+
+
+def test_a_shape_that_does_not_match_the_curve_is_not_used():
+    """The check behind every analysis: a wrong shape (here a hand-made one) is caught by the real curve."""
+    config = hf_cosine()
+    wrong = Shape(100, (Segment("linear", 0, 10, 0.0, 1e-3), Segment("linear", 10, 90, 1e-3, 0.0)))
+    measured = engine.measure(config)
+    assert max_rel(wrong.values(), measured.lr) > 1e-3
+    assert engine.analyse(config) is not None  # the right one is
+
+
+# ---- the CLI and the import cost ----------------------------------------------------------------------------------
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "lrlab", *args], capture_output=True, text=True, cwd=ROOT, timeout=300)
+
+
+def test_the_cli_translates_a_config_file_as_a_table_and_as_json(tmp_path):
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(
+        "scheduler: get_cosine_schedule_with_warmup\nparams: {num_warmup_steps: 10, num_training_steps: 100}\n"
+        "base_lr: 0.001\nsteps: 100\n"
+    )
+    done = cli("translate", "--config", str(plan), "--to", "torch")
+    assert done.returncode == 0, done.stderr
+    assert "torch" in done.stdout and "exact" in done.stdout and "LambdaLR" in done.stdout
+    done = cli("translate", "--config", str(plan), "--to", "torch", "--format", "json")
+    data = json.loads(done.stdout)
+    assert data["counterparts"][0]["verdict"] == "exact" and data["counterparts"][0]["max_rel_diff"] <= 1e-9
+    done = cli("translate", "StepLR", "--steps", "10", "--to", "nowhere")
+    assert done.returncode == 2 and "nowhere" in done.stderr
+
+
+def test_importing_the_translation_engine_loads_no_other_library_and_no_scipy():
+    code = (
+        "import sys, lrlab.translating, lrlab.translating.lib_torch, lrlab.translating.lib_transformers\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'transformers', 'timm', 'keras', 'jax', 'optax', 'fastai', 'scipy', 'streamlit'}))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
