@@ -15,6 +15,7 @@ from lrlab import SCHEDULERS
 PAGES = [
     "pages/playground.py",
     "pages/compare.py",
+    "pages/translate.py",
     "pages/compose.py",
     "pages/plateau.py",
     "pages/custom.py",

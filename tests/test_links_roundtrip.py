@@ -48,7 +48,7 @@ EXCLUDED_TYPES = {
 }
 #: widgets (by key) a link does not carry, and why
 EXCLUDED_KEYS = {
-    r"\.import_(text|dataset)$": "the inputs of the import panel's Load button: what Load loads is carried by the "
+    r"\.import_(text|dataset|devices|batch|steps)$": "the inputs of the import panel's Load button: what Load loads is carried by the "
     "page's own settings",
 }
 
@@ -61,6 +61,7 @@ CHOSEN = {
     r"^pl\.source$": "Paste values",  # "Upload a CSV" holds no data until a file is uploaded
     r"^ref\.filter$": "cosine",
     r"\.expr_0$": "0.9 ** epoch",
+    r"\.LambdaLR\.lr_lambda$": "0.9 ** epoch",  # a changed expression, still valid
     r"\.expr_\d$": "0.99",
     r"^pl\.plateaus$": "20, 60",
     r"^pl\.paste$": "1.0, 0.9, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.7, 0.7, 0.7, 0.7, 0.7",
@@ -146,6 +147,8 @@ def change(key: str, node: Any) -> None:
         node.set_value(_number(node.value, node.min, node.max, node.step, is_int) if is_int else _slide(node))
     elif kind in ("text_input", "text_area"):
         node.set_value(_text(key, node.value))
+    elif kind == "multiselect":  # one choice fewer (the last)
+        node.set_value(node.value[:-1])
     elif kind == "color_picker":
         node.set_value("#123456" if node.value != "#123456" else "#654321")
     else:
