@@ -155,7 +155,15 @@ def _info(name: str, steps: int) -> str:
 
 def _run_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("name", nargs="?", help="torch class name, transformers function name or alias (e.g. cosine)")
-    sub.add_argument("--config", metavar="FILE", help="an lrlab YAML/JSON config (from export) instead of NAME")
+    sub.add_argument(
+        "--config",
+        metavar="FILE",
+        help="instead of NAME: an lrlab YAML/JSON config (from export), a Hugging Face training_args.json, timm's "
+        "args.yaml, a Lightning CLI config or a serialized Keras schedule",
+    )
+    sub.add_argument("--dataset-size", type=int, help="with --config: samples per epoch, where the run length needs it")
+    sub.add_argument("--devices", type=int, help="with --config: processes training in parallel (default 1)")
+    sub.add_argument("--batch-size", type=int, help="with --config: batch size, where the file does not hold it")
     sub.add_argument("--steps", type=int, help="number of optimizer steps (rows); required with NAME")
     sub.add_argument("--base-lr", type=float, default=0.1, help="the optimizer's lr (CyclicLR: its base_lr)")
     sub.add_argument("--steps-per-epoch", type=int, default=1, help="for the epoch column and per-epoch stepping")
@@ -181,7 +189,19 @@ def _config(args: argparse.Namespace):
             raise LrlabError(
                 "Invalid --config: give a config file or a scheduler NAME with --set, not both", field="--config"
             )
-        return _read_config(args.config)
+        return _read_config(
+            args.config,
+            dataset_size=args.dataset_size,
+            devices=args.devices,
+            batch_size=args.batch_size,
+            steps=args.steps,
+        )
+    for flag in ("dataset_size", "devices", "batch_size"):
+        if getattr(args, flag, None) is not None:
+            raise LrlabError(
+                f"Invalid --{flag.replace('_', '-')}: it sizes a run read from --config; with NAME give --steps",
+                field=f"--{flag.replace('_', '-')}",
+            )
     if args.name is None or args.steps is None:
         raise LrlabError("lrlab: give a scheduler NAME with --steps N, or --config FILE (see python -m lrlab --help)")
 
@@ -205,7 +225,9 @@ def _config(args: argparse.Namespace):
     return config
 
 
-def _read_config(path: str):
+def _read_config(path: str, **sizes: Any):
+    """The config in ``path`` (any format :func:`lrlab.io.import_config` reads); what the import read,
+    derived and ignored is printed on stderr as ``note: …`` lines."""
     from lrlab.io import MAX_CONFIG_BYTES, import_config
 
     try:
@@ -213,7 +235,11 @@ def _read_config(path: str):
             data = handle.read(MAX_CONFIG_BYTES + 1)
     except OSError as exc:
         raise LrlabError(f"Invalid --config ({path!r}): {exc.strerror}", field="--config") from None
-    return import_config(data)
+    notes: list[str] = []
+    config = import_config(data, notes=notes, **{k: v for k, v in sizes.items() if v is not None})
+    for note in notes:
+        print(f"note: {note}".replace("\n", " "), file=sys.stderr)
+    return config
 
 
 def _find_lr(args: argparse.Namespace) -> str:

@@ -187,7 +187,11 @@ def _number(data: Mapping[str, Any], key: str, default: Any = None, *, name: str
     value = data.get(key, default)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not (isinstance(value, int) or math.isfinite(value))
+    ):
         raise invalid(name or key, value, "must be a number")
     return value
 
@@ -202,7 +206,12 @@ def _int(data: Mapping[str, Any], key: str, low: int = 0, *, name: str | None = 
     value = data.get(key)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not float(value).is_integer() or value < low:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not (isinstance(value, int) or float(value).is_integer())
+        or value < low
+    ):
         raise invalid(name or key, value, f"must be an integer ≥ {low}")
     return int(value)
 

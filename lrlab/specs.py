@@ -280,7 +280,6 @@ class RunContext:
         return value[self.group] if isinstance(value, tuple) else value
 
 
-
 def _installed(module: str) -> bool:
     """Whether ``module`` can be imported here, found without importing it.
 
@@ -428,7 +427,7 @@ def _is_number(value: Any) -> bool:
     return (
         not isinstance(value, bool)
         and isinstance(value, (int, float, np.integer, np.floating))
-        and math.isfinite(value)
+        and (isinstance(value, (int, np.integer)) or math.isfinite(value))
     )
 
 

@@ -122,10 +122,21 @@ def test_timm_warm_up_without_prefix_overlaps_the_decay_as_segments() -> None:
     assert shape.segments[1].v0 == pytest.approx(1e-3 * (70 / 80) ** 2)
 
 
+def test_timm_cosine_under_an_overlapping_warm_up_is_a_cosine_joined_part_way():
+    """warmup_prefix=False: the cosine's clock starts at row 0, the warm-up hides its first rows; from
+    row warmup_t the lr is lr_min + (lr − lr_min) (1 + cos(π t / t_initial)) / 2 (t counted from 0)."""
+    config = C("timm:CosineLRScheduler", {"t_initial": 50, "warmup_t": 5, "t_in_epochs": False}, steps=60, base_lr=1e-3)
+    shape = analyse(config)
+    cosine = shape.segments[1]
+    assert (cosine.kind, cosine.start, cosine.origin, cosine.length) == ("cosine", 5.0, 0.0, 50)
+    expected = 1e-3 * (1 + np.cos(np.pi * 7 / 50)) / 2  # row 7 by hand
+    assert shape.values()[7] == pytest.approx(expected, rel=1e-12)
+    assert lrlab.curve(config=config)["lr"][7] == pytest.approx(expected, rel=1e-12)
+
+
 @pytest.mark.parametrize(
     ("name", "params", "spe"),
     [
-        ("timm:CosineLRScheduler", {"t_initial": 50, "warmup_t": 5, "t_in_epochs": False}, 1),  # prefix False
         ("timm:CosineLRScheduler", {"t_initial": 50, "k_decay": 2.0, "t_in_epochs": False}, 1),
         ("timm:CosineLRScheduler", {"t_initial": 50, "noise_range_t": [10], "t_in_epochs": False}, 1),
         ("timm:CosineLRScheduler", {"t_initial": 10, "t_in_epochs": True}, 5),  # constant within each epoch
@@ -260,7 +271,7 @@ VERDICTS: list[tuple[str, ScheduleConfig, str, str, str | None, str | None]] = [
         "keras",
         "closest",
         None,
-        "no closed description",
+        "part-way",
     ),
     (
         "timm multistep",
@@ -296,7 +307,7 @@ VERDICTS: list[tuple[str, ScheduleConfig, str, str, str | None, str | None]] = [
         C("keras:PiecewiseConstantDecay", {"boundaries": [10, 50], "values": [1e-3, 5e-4, 1e-4]}, steps=80),
         "timm",
         "closest",
-        "timm:MultiStepLRScheduler",
+        None,  # the least-squares best of the templates (MultiStep with one factor, or a decay)
         "one factor",
     ),
     (

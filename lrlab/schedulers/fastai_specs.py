@@ -743,7 +743,11 @@ PHASE_KEYS = {"name", "pct", "start", "end", "power"}
 
 
 def _phase_number(where: str, key: str, value: Any, low: float, high: float, *, low_open: bool = False) -> float:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    ok = (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and (isinstance(value, int) or math.isfinite(value))
+    )
     if not ok or value < low or value > high or (low_open and value == low):
         bound = f"({low:g}, {high:g}]" if low_open else f"[{low:g}, {high:g}]"
         raise invalid(f"{where}.{key}", value, f"must be a number in {bound}")

@@ -172,7 +172,11 @@ def _cycle_values(cycle: dict[str, Any], where: str) -> dict[str, Any]:
         name = f"{where}.{key}"
         if key in ("warmup_steps", "decay_steps"):
             low = 0 if key == "warmup_steps" else 1
-            if not _number(value) or not float(value).is_integer() or not low <= value <= MAX_STEPS:
+            if (
+                not _number(value)
+                or not (isinstance(value, int) or float(value).is_integer())
+                or not low <= value <= MAX_STEPS
+            ):
                 raise invalid(name, value, f"must be an integer in [{low}, {MAX_STEPS}]")
             out[key] = int(value)
         elif key == "peak_value" and value is None:

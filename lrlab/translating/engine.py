@@ -137,6 +137,7 @@ class Counterpart:
     momentum_note: str | None = None
     momentum_config: ScheduleConfig | None = None
     alternatives: tuple[Counterpart, ...] = ()
+    lr: np.ndarray | None = field(default=None, repr=False, compare=False)  # the counterpart's real curve
 
     @property
     def exact(self) -> bool:
@@ -226,12 +227,16 @@ def measure(config: ScheduleConfig) -> Measured:
     )
 
 
-def relative(target: np.ndarray, source: np.ndarray) -> np.ndarray:
-    """Relative difference row by row, against the source, floored at 1e-12 of the source's peak."""
+def relative(target: np.ndarray, source: np.ndarray, noise: float = 0.0) -> np.ndarray:
+    """Relative difference row by row, against the source, floored at 1e-12 of the source's peak; a
+    difference within ``noise`` (a float32 library's rounding, absolute) counts as 0, as in
+    :func:`lrlab.simulate.compare`."""
     scale = float(np.nanmax(np.abs(source))) if np.isfinite(source).any() else 1.0
     floor = max(1e-12 * scale, np.finfo(np.float64).tiny)
+    noise = max(4 * np.finfo(np.float64).eps * scale, noise)
     with np.errstate(invalid="ignore"):
-        rel = np.abs(target - source) / np.maximum(np.abs(source), floor)
+        difference = np.abs(target - source)
+        rel = np.where(difference <= noise, 0.0, difference / np.maximum(np.abs(source), floor))
     rel = np.where(np.isnan(target) & np.isnan(source), 0.0, rel)
     return np.where(np.isnan(rel), np.inf, rel)
 
@@ -239,8 +244,9 @@ def relative(target: np.ndarray, source: np.ndarray) -> np.ndarray:
 def _agreement(source: Measured, target: Measured) -> tuple[float, float, tuple[int, ...], float]:
     """(max rel diff, mean rel diff, worst rows, tolerance) of the target's lr against the source's."""
     tolerance = max(source.tolerance, target.tolerance)
-    worst, _ = compare(target.lr, source.lr, tolerance, max(source.noise, target.noise))
-    rel = relative(target.lr, source.lr)
+    noise = max(source.noise, target.noise)
+    worst, _ = compare(target.lr, source.lr, tolerance, noise)
+    rel = relative(target.lr, source.lr, noise)
     finite = rel[np.isfinite(rel)]
     mean = float(finite.mean()) if finite.size == rel.size else math.inf
     order = np.argsort(-np.where(np.isfinite(rel), rel, np.inf), kind="stable")[:3]
@@ -308,9 +314,9 @@ def _metric_driven(config: ScheduleConfig, library: str) -> Counterpart:
     )
 
 
-def translate(config: ScheduleConfig | Mapping[str, Any], to: str | None = None) -> Any:
+def translate(config: ScheduleConfig | Mapping[str, Any], to: str | list[str] | tuple[str, ...] | None = None) -> Any:
     """The counterpart of ``config`` in library ``to`` (a :class:`Counterpart`), or in every library
-    (``to=None``: a :class:`Translation`).
+    (``to=None``: a :class:`Translation`), or in the libraries of a list (a :class:`Translation`).
 
     Each counterpart says whether it is exact, the max relative difference measured between the two
     real libraries' curves over the whole run, and, when not exact, why.
@@ -326,14 +332,16 @@ def translate(config: ScheduleConfig | Mapping[str, Any], to: str | None = None)
 
     if not isinstance(config, ScheduleConfig):
         config = from_lrlab(config)
-    if to is not None and to not in LIBRARIES:
-        raise invalid("to", to, "must be one of " + ", ".join(LIBRARIES) + " (or None for every library)")
+    wanted = [to] if isinstance(to, str) else list(LIBRARIES) if to is None else list(to)
+    for library in wanted:
+        if library not in LIBRARIES:
+            raise invalid("to", library, "must be one of " + ", ".join(LIBRARIES) + " (or None for every library)")
     _check_source(config)
     source = measure(config)
     shape = analyse(config, source)
-    targets = [to] if to is not None else list(LIBRARIES)
+    targets = list(dict.fromkeys(wanted))
     counterparts = tuple(_counterpart(config, source, shape, library) for library in targets)
-    if to is not None:
+    if isinstance(to, str):
         return counterparts[0]
     return Translation(config, shape, counterparts, lr=source.lr, momentum=source.momentum)
 
@@ -362,7 +370,9 @@ def _counterpart(config: ScheduleConfig, source: Measured, shape: Shape | None, 
     if spec.library != library and spec.needs_metric:
         return _metric_driven(config, library)
     if spec.library == library:
-        return Counterpart(library, "exact", config, "the source schedule itself", None, 0.0, 0.0, (), source.tolerance)
+        return Counterpart(
+            library, "exact", config, "the source schedule itself", None, 0.0, 0.0, (), source.tolerance, lr=source.lr
+        )
     missing = _library_missing(library)
     if missing:
         return Counterpart(library, "none", None, "", missing)
@@ -409,11 +419,19 @@ def _counterpart(config: ScheduleConfig, source: Measured, shape: Shape | None, 
                 mom,
                 mom_note,
                 candidate.momentum_config,
+                lr=target.lr,
             )
         )
     if exact:
         return replace(exact[0], alternatives=tuple(exact[1:]))
-    reason = "; ".join(dict.fromkeys(expressed.reasons)) or why_shape
+    reasons = list(expressed.reasons)
+    if shape is not None and any(s.origin is not None and s.origin != s.start for s in shape.within()):
+        reasons.insert(
+            0,
+            f"its decay's clock starts before the warm-up ends (the curve is joined part-way, as timm's "
+            f"warmup_prefix=False does), and {library}'s schedules start a decay at its beginning",
+        )
+    reason = "; ".join(dict.fromkeys(reasons)) or why_shape
     fits = expressed.fits or (module.fit_templates(shape, _run(config), config, source.lr) if shape else [])
     if not fits:
         return Counterpart(library, "none", None, "", reason or f"{library} has no schedule of this form")
@@ -430,7 +448,7 @@ def _counterpart(config: ScheduleConfig, source: Measured, shape: Shape | None, 
     if template.how:
         how = f"{template.how}; {how}"
     if worst <= tolerance:
-        return Counterpart(library, "exact", fitted, how, None, worst, mean, (), tolerance)
+        return Counterpart(library, "exact", fitted, how, None, worst, mean, (), tolerance, lr=target.lr)
     return Counterpart(
         library,
         "closest",
@@ -442,6 +460,7 @@ def _counterpart(config: ScheduleConfig, source: Measured, shape: Shape | None, 
         rows,
         tolerance,
         _momentum_agreement(source, target, tolerance),
+        lr=target.lr,
     )
 
 
@@ -501,9 +520,10 @@ def _fit_best(templates: list[FitTemplate], source: Measured) -> tuple[FitTempla
         measured = _measure_quietly(fitted)
         if measured is None:
             continue
-        worst, *_ = _agreement(source, measured)
-        mean = float(np.mean(np.abs(residual(x))))
-        key = worst if math.isfinite(worst) else 1e300 + mean
+        # the best is the one closest in the least-squares sense, measured on the real library's curve
+        # (the max relative difference alone would prefer a fit that is only good near lr 0)
+        error = (measured.lr - target_lr) / scale
+        key = float(np.sqrt(np.mean(error**2))) if np.isfinite(error).all() else math.inf
         if best is None or key < best[0]:
             best = (key, template, fitted, measured)
     return None if best is None else best[1:]

@@ -203,8 +203,6 @@ def _cycled_shape(kind: str, kw: Mapping[str, Any], lr0: float, ctx: RunContext,
         return None
     w, prefix, steps = kw["warmup_t"], kw["warmup_prefix"], ctx.steps
     t0, mul, decay, limit, floor = kw["t_initial"], kw["cycle_mul"], kw["cycle_decay"], kw["cycle_limit"], kw["lr_min"]
-    if w and not prefix and kind == "cosine":
-        return None  # the cosine's tail after the warm-up is no cosine segment (its phase starts at row 0)
     if mul < 1.0 and (w if prefix else 0) + t0 / (1 - mul) <= steps:
         return None  # timm raises (math domain error) once the shrinking cycles add up
     pieces = _warmup_segments(kw, lr0)
@@ -222,7 +220,9 @@ def _cycled_shape(kind: str, kw: Mapping[str, Any], lr0: float, ctx: RunContext,
         start = origin + done
         if w and not prefix and start < w:
             end = start + length
-            if end > w:  # the part of this polynomial the warm-up leaves: a polynomial from row w
+            if end > w and kind == "cosine":  # the cosine the warm-up leaves: its clock started at `start`
+                pieces.append(Segment("cosine", float(w), length, peak, floor, origin=start))
+            elif end > w:  # the part of this polynomial the warm-up leaves: a polynomial from row w
                 left = end - w
                 v0 = floor + (peak - floor) * (left / length) ** power
                 pieces.append(Segment(segment_kind, float(w), left, v0, floor, power))

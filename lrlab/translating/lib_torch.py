@@ -19,7 +19,7 @@ import numpy as np
 
 from lrlab.specs import RunContext, ScheduleConfig
 from lrlab.translating.engine import Candidate, Expressed, FitTemplate, Run
-from lrlab.translating.shape import Segment, Shape, constant, merge
+from lrlab.translating.shape import Segment, Shape, constant, merge, shifted
 
 MAX_SEGMENTS = 400  # a shape with more pieces (a StepLR of step_size 1 over a long run) is fitted, not analysed
 
@@ -187,7 +187,7 @@ def _sequential(p: Mapping[str, Any], ctx: RunContext, config: ScheduleConfig) -
         shape = analyser(spec.validate(child, local), local, config)
         if shape is None:
             return None
-        pieces += [Segment(s.kind, s.start + start, s.length, s.v0, s.v1, s.power) for s in shape.within()]
+        pieces += shifted(shape.within(), start)
     return Shape(ctx.steps, merge(pieces))
 
 
@@ -229,7 +229,7 @@ def _affine(offset: float, scale: float, term: str) -> str:
 def _segment_text(s: Segment, base: float) -> str:
     """One segment as a multiplier of ``base``, in lrlab's expression language (variable ``epoch``)."""
     a, b = s.v0 / base, s.v1 / base
-    x = f"(epoch - {_num(s.start)}) / {_num(s.length)}" if s.start else f"epoch / {_num(s.length)}"
+    x = f"(epoch - {_num(s.zero)}) / {_num(s.length)}" if s.zero else f"epoch / {_num(s.length)}"
     if s.kind == "constant":
         return _num(a)
     if s.kind == "linear":

@@ -46,6 +46,9 @@ class Segment:
     v0: float
     v1: float
     power: float = 1.0
+    # Where x = 0 is, when the segment takes over part-way through its curve (timm's cosine under an
+    # overlapping warm-up, warmup_prefix=False: the cosine's clock starts at row 0, the segment at warmup_t).
+    origin: float | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -54,12 +57,17 @@ class Segment:
             raise ValueError(f"segment length must be > 0, got {self.length}")
 
     @property
+    def zero(self) -> float:
+        """The row where x = 0 (the start, unless the segment joins its curve part-way)."""
+        return self.start if self.origin is None else self.origin
+
+    @property
     def end(self) -> float:
-        return self.start + self.length
+        return self.zero + self.length
 
     def at(self, rows: np.ndarray) -> np.ndarray:
         """The segment's value at ``rows`` (any rows: x is not clipped)."""
-        x = (np.asarray(rows, dtype=np.float64) - self.start) / self.length
+        x = (np.asarray(rows, dtype=np.float64) - self.zero) / self.length
         v0, v1 = self.v0, self.v1
         with np.errstate(all="ignore"):
             if self.kind == "constant":
@@ -81,6 +89,8 @@ class Segment:
             "exp": f"exponential {self.v0:.4g} → {self.v1:.4g}",
         }[self.kind]
         rows = "" if self.kind == "constant" else f" over {self.length:g} steps"
+        if self.origin is not None and self.origin != self.start:
+            rows += f" (its curve started at step {self.origin:g})"
         return f"from step {self.start:g}: {what}{rows}"
 
 
@@ -143,7 +153,7 @@ def warmup_then(
 
 
 def shifted(segments: tuple[Segment, ...], by: float) -> tuple[Segment, ...]:
-    return tuple(replace(s, start=s.start + by) for s in segments)
+    return tuple(replace(s, start=s.start + by, origin=None if s.origin is None else s.origin + by) for s in segments)
 
 
 __all__ = ["KINDS", "Segment", "Shape", "constant", "merge", "shifted", "warmup_then"]

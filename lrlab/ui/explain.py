@@ -122,7 +122,7 @@ def typed(prefix: str, last: int) -> None:
     if (
         isinstance(value, (int, float))
         and not isinstance(value, bool)
-        and float(value).is_integer()
+        and (isinstance(value, int) or float(value).is_integer())
         and 0 <= value <= last
     ):
         st.session_state[_key(prefix, "t")] = int(value)

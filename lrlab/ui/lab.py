@@ -128,7 +128,7 @@ def setup_inputs(prefix: str, *, epochs: bool = True) -> TrainSetup:
 
 def _whole(value: Any) -> Any:
     """A typed count as an int (validation names a value that is not one: it is passed on as typed)."""
-    return int(value) if is_number(value) and float(value).is_integer() else value
+    return int(value) if is_number(value) and (isinstance(value, int) or float(value).is_integer()) else value
 
 
 def setup_values(setup: TrainSetup, *, epochs: bool = True) -> dict[str, Any]:

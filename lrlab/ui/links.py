@@ -68,9 +68,13 @@ class Field:
             return (True, parsed) if isinstance(parsed, bool) else (False, None)
         if isinstance(self.default, (int, float)):
             value = parsed
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+            if (
+                not isinstance(value, (int, float))
+                or isinstance(value, bool)
+                or not (isinstance(value, int) or math.isfinite(value))
+            ):
                 return False, None
-            if isinstance(self.default, int) and not float(value).is_integer():
+            if isinstance(self.default, int) and not (isinstance(value, int) or float(value).is_integer()):
                 return False, None
             if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
                 return False, None

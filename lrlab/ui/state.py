@@ -144,7 +144,7 @@ def apply_run_values(prefix: str, query: dict[str, str], max_steps: int, ignored
         high = max_steps if high is None else high
         ok = isinstance(value, (int, float)) and not isinstance(value, bool) and low <= value <= high
         ok = ok and (key != "base_lr" or value > 0)
-        if ok and (kind is float or float(value).is_integer()):
+        if ok and (kind is float or (isinstance(value, int) or float(value).is_integer())):
             st.session_state[f"{prefix}.{key}"] = kind(value)
         else:
             allowed = LR_ALLOWED if kind is float else f"an integer from {low} to {high}"
