@@ -73,7 +73,7 @@ def random_configs(names, count: int, seed: int):
 def test_every_shape_an_analyser_gives_reproduces_the_real_curve(name):
     analysed = 0
     for config in random_configs([name], 12, seed=sum(map(ord, name))):
-        spec, params, ctx = resolve(config)
+        _, params, ctx = resolve(config)
         shape = ANALYSED[name](params, ctx, config)
         if shape is None:
             continue
@@ -276,3 +276,46 @@ def test_importing_the_translation_engine_loads_no_other_library_and_no_scipy():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+# ---- shapes read off a curve: the tutorials' LambdaLR -------------------------------------------------------
+
+TUTORIAL_LAMBDA = "min(1, epoch / 10) * 0.5 * (1 + cos(pi * max(0, epoch - 10) / 90))"
+
+
+def test_warm_up_and_cosine_written_as_a_lambdalr_translates_exactly_into_every_library():
+    """The tutorials' warm-up + cosine through LambdaLR has no analyser: its shape is read off the curve,
+    checked against it, and every library's counterpart is proven by stepping it here."""
+    source = ScheduleConfig.make("LambdaLR", {"lr_lambda": TUTORIAL_LAMBDA}, steps=100, base_lr=1e-3)
+    found = lrlab.translate(source)
+    expected = real(source)
+    # by hand: 1e-3 · t/10 while warming up, then 1e-3 · ½(1 + cos(π (t − 10)/90))
+    assert expected[5] == pytest.approx(5e-4) and expected[55] == pytest.approx(1e-3 * 0.5 * (1 + np.cos(np.pi / 2)))
+    for counterpart in found.counterparts:
+        assert counterpart.verdict == "exact", (counterpart.library, counterpart.reason)
+        noise = 2e-6 * 1e-3 if counterpart.tolerance > 1e-9 else 0.0
+        ours = real(counterpart.config)
+        assert np.all(
+            (np.abs(ours - expected) <= noise) | (np.abs(ours - expected) <= counterpart.tolerance * np.abs(expected))
+        )
+    assert found["transformers"].scheduler == "get_cosine_schedule_with_warmup"
+    assert found["transformers"].config.params_dict == {"num_warmup_steps": 10, "num_training_steps": 100}
+
+
+def test_stairs_written_as_a_lambdalr_are_read_as_stairs():
+    source = ScheduleConfig.make("LambdaLR", {"lr_lambda": "0.9 ** floor(epoch / 30)"}, steps=100, base_lr=0.1)
+    shape = engine.analyse(source)
+    assert [s.start for s in shape.within()] == [0, 30, 60, 90]
+    found = lrlab.translate(source, to="timm")
+    assert found.verdict == "exact" and found.scheduler == "timm:StepLRScheduler"
+    assert max_rel(real(found.config), real(source)) <= 1e-9
+
+
+def test_a_curve_with_no_segment_description_is_not_forced_into_one():
+    """1 / (1 + 0.05 t) is Keras's InverseTimeDecay family, not one of the shape's curves: no shape is
+    claimed, and every other library gets a fitted closest with its measured residual."""
+    source = ScheduleConfig.make("LambdaLR", {"lr_lambda": "1 / (1 + 0.05 * epoch)"}, steps=60, base_lr=0.1)
+    assert engine.analyse(source) is None
+    found = lrlab.translate(source, to="optax")
+    assert found.verdict == "closest"
+    assert max_rel(real(found.config), real(source)) == pytest.approx(found.max_rel_diff, rel=1e-6)

@@ -147,7 +147,7 @@ def test_timm_cosine_under_an_overlapping_warm_up_is_a_cosine_joined_part_way():
 )
 def test_configs_without_a_segment_description_have_no_shape(name: str, params: dict, spe: int) -> None:
     config = C(name, params, steps=60, base_lr=1e-3, steps_per_epoch=spe)
-    assert analyse(config) is None
+    assert analyse(config, infer=False) is None  # the analysers claim nothing (reading the curve may)
 
 
 def test_importing_the_translation_modules_imports_neither_timm_nor_keras() -> None:

@@ -264,22 +264,29 @@ def _momentum_agreement(source: Measured, target: Measured, tolerance: float) ->
 # ---- analysing the source -----------------------------------------------------------------------------
 
 
-def analyse(config: ScheduleConfig, measured: Measured | None = None) -> Shape | None:
-    """The shape of ``config`` (its library module's analysis), or None where it has none.
+def analyse(config: ScheduleConfig, measured: Measured | None = None, *, infer: bool = True) -> Shape | None:
+    """The shape of ``config``: its library module's analysis, else (``infer``) one read off its real
+    curve (:mod:`lrlab.translating.infer`), or None.
 
-    The analysis is checked against the real library's curve (``measured``, stepped if not given):
-    a shape that does not reproduce it to :data:`SHAPE_CHECK` is not returned."""
+    Every shape is checked against the real library's curve (``measured``, stepped if not given): a
+    shape that does not reproduce it to :data:`SHAPE_CHECK` is not returned."""
     spec, params, ctx = resolve(config)
     analyser = getattr(_module(spec.library), "ANALYZERS", {}).get(spec.name)
-    if analyser is None:
-        return None
-    shape = analyser(params, ctx, config)
-    if shape is None:
-        return None
+    shape = analyser(params, ctx, config) if analyser is not None else None
     measured = measured or measure(config)
     tolerance = max(SHAPE_CHECK, measured.tolerance * 10)
-    if compare(shape.values(), measured.lr, tolerance, measured.noise)[0] > tolerance:
-        return None
+
+    def fits(candidate: Shape) -> bool:
+        return compare(candidate.values(), measured.lr, tolerance, measured.noise)[0] <= tolerance
+
+    if shape is None or not fits(shape):
+        shape = None
+        if infer and not spec.needs_metric and config.interval == "step":
+            from lrlab.translating.infer import infer as read_off
+
+            shape = next((s for s in read_off(measured.lr) if fits(s)), None)
+        if shape is None:
+            return None
     if shape.momentum and measured.momentum is not None:
         if compare(shape.momentum_values(), measured.momentum, tolerance, 0.0)[0] > tolerance:
             shape = replace(shape, momentum=())
