@@ -61,7 +61,10 @@ def counterpart_curves(translation: Translation) -> dict[str, np.ndarray]:
     """Each counterpart's lr per step, stepped in its real library (those with a config)."""
     from lrlab.simulate import curve
 
-    return {c.library: curve(config=c.config)["lr"].to_numpy(dtype=np.float64) for c in drawn(translation)}
+    return {
+        c.library: c.lr if c.lr is not None else curve(config=c.config)["lr"].to_numpy(dtype=np.float64)
+        for c in drawn(translation)
+    }
 
 
 def drawn(translation: Translation) -> list[Counterpart]:

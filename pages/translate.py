@@ -51,6 +51,8 @@ def _counterpart(config_json: str, library: str) -> tuple[Counterpart, np.ndarra
     counterpart = translate(ScheduleConfig.from_dict(json.loads(config_json)), to=library)
     if counterpart.config is None:
         return counterpart, None
+    if counterpart.lr is not None:  # the curve the engine measured it by
+        return counterpart, counterpart.lr
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return counterpart, library_curve(config=counterpart.config)["lr"].to_numpy(dtype=np.float64)
