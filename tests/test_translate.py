@@ -319,3 +319,87 @@ def test_a_curve_with_no_segment_description_is_not_forced_into_one():
     found = lrlab.translate(source, to="optax")
     assert found.verdict == "closest"
     assert max_rel(real(found.config), real(source)) == pytest.approx(found.max_rel_diff, rel=1e-6)
+
+
+# ---- one warm-up + cosine, written the way each library writes it ------------------------------------------
+
+PEAK, WARM, RUN = 2e-3, 10, 80
+
+
+def written_six_ways(start: float) -> dict[str, ScheduleConfig]:
+    """A linear warm-up from ``start`` to PEAK over WARM steps, then a cosine to 0 over the rest, in the
+    idiom of each library that has it (transformers' warm-up can only start at 0; torch's LinearLR can't)."""
+    make = ScheduleConfig.make
+    lam = f"{start / PEAK!r} + {1 - start / PEAK!r} * epoch / {WARM} if epoch < {WARM} else 0.5 * (1 + cos(pi * (epoch - {WARM}) / {RUN - WARM}))"
+    ways = {
+        "LambdaLR": make("LambdaLR", {"lr_lambda": lam}, steps=RUN, base_lr=PEAK),
+        "timm": make(
+            "timm:CosineLRScheduler",
+            {
+                "t_initial": RUN - WARM,
+                "warmup_t": WARM,
+                "warmup_lr_init": start,
+                "warmup_prefix": True,
+                "t_in_epochs": False,
+            },
+            steps=RUN,
+            base_lr=PEAK,
+        ),
+        "optax join": make(
+            "optax:join_schedules",
+            {
+                "schedules": [
+                    {"name": "optax:linear_schedule", "init_value": start, "end_value": PEAK, "transition_steps": WARM},
+                    {"name": "optax:cosine_decay_schedule", "init_value": PEAK, "decay_steps": RUN - WARM},
+                ],
+                "boundaries": [WARM],
+            },
+            steps=RUN,
+            base_lr=PEAK,
+        ),
+    }
+    if start == 0:
+        ways["transformers"] = make(
+            "get_cosine_schedule_with_warmup",
+            {"num_warmup_steps": WARM, "num_training_steps": RUN},
+            steps=RUN,
+            base_lr=PEAK,
+        )
+    else:
+        ways["SequentialLR"] = make(
+            "SequentialLR",
+            {
+                "schedulers": [
+                    {"name": "LinearLR", "start_factor": start / PEAK, "end_factor": 1.0, "total_iters": WARM},
+                    {"name": "CosineAnnealingLR", "T_max": RUN - WARM, "eta_min": 0.0},
+                ],
+                "milestones": [WARM],
+            },
+            steps=RUN,
+            base_lr=PEAK,
+        )
+        ways["keras"] = make(
+            "keras:CosineDecay",
+            {"decay_steps": RUN - WARM, "warmup_target": PEAK, "warmup_steps": WARM},
+            steps=RUN,
+            base_lr=start,
+        )
+    return ways
+
+
+@pytest.mark.parametrize("start", [0.0, 2e-4], ids=["from 0", "from a tenth"])
+def test_a_warm_up_and_cosine_written_in_any_library_translates_exactly_into_every_library_that_has_it(start):
+    ways = written_six_ways(start)
+    curves = {name: real(config) for name, config in ways.items()}
+    reference = curves["LambdaLR"]
+    for name, values in curves.items():  # the six writings are one schedule (float32 libraries to their rounding)
+        assert np.max(np.abs(values - reference)) <= 2e-6 * PEAK, name
+    for name, source in ways.items():
+        found = lrlab.translate(source)
+        for counterpart in found.counterparts:
+            if counterpart.library == "transformers" and start > 0:
+                assert counterpart.verdict == "closest" and "starts at 0" in counterpart.reason
+                continue
+            assert counterpart.verdict == "exact", (name, counterpart.library, counterpart.reason)
+            theirs = real(counterpart.config)
+            assert np.max(np.abs(theirs - curves[name])) <= 2e-6 * PEAK, (name, counterpart.library)
