@@ -219,3 +219,46 @@ def test_the_precision_follows_what_the_log_holds():
     lrs = loop(lambda o: tls.CosineAnnealingLR(o, T_max=280), 300).astype(np.float32).astype(np.float64)
     d = diagnose(COSINE_TORCH, logged(lrs, source="tensorboard events"))
     assert cause(d, "total").numbers == {"T_max": 280}
+
+
+def test_a_real_trainer_with_gradient_accumulation_4_against_a_plan_sized_for_micro_batches(tmp_path):
+    """A Trainer run over 160 micro-batches with gradient_accumulation_steps=4 (40 optimizer steps,
+    warmup_ratio 0.1) read from its trainer_state.json, against the plan a user sizes for the 160
+    micro-batches (16 warm-up steps): the log is the plan 4× compressed."""
+    transformers = pytest.importorskip("transformers")
+    from lrlab.logs import read
+
+    class Tiny(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = torch.nn.Linear(2, 1)
+
+        def forward(self, x, labels=None):
+            loss = (self.linear(x).squeeze(-1) - labels).pow(2).mean()
+            return {"loss": loss}
+
+    data = [{"x": torch.randn(2), "labels": torch.tensor(0.5)} for _ in range(160)]
+    args = transformers.TrainingArguments(
+        output_dir=str(tmp_path),
+        per_device_train_batch_size=1,
+        gradient_accumulation_steps=4,
+        num_train_epochs=1,
+        learning_rate=0.1,
+        lr_scheduler_type="cosine",
+        warmup_steps=4,  # 0.1 of the 40 optimizer steps
+        logging_steps=1,
+        save_strategy="no",
+        report_to=[],
+        use_cpu=True,
+        disable_tqdm=True,
+    )
+    trainer = transformers.Trainer(model=Tiny(), args=args, train_dataset=data)
+    trainer.train()
+    trainer.state.save_to_json(str(tmp_path / "trainer_state.json"))
+    run = read(tmp_path / "trainer_state.json")
+    plan = ScheduleConfig.make(
+        "get_cosine_schedule_with_warmup", {"num_warmup_steps": 16, "num_training_steps": 160}, steps=160, base_lr=0.1
+    )
+    d = diagnose(plan, run)
+    found = cause(d, "accumulation")
+    assert found.numbers == {"k": 4, "direction": "k times per step"} and found.remaining <= d.precision
