@@ -22,6 +22,9 @@ _LAZY = {
     "train": "lrlab.training",
     "fastai_lr_find": "lrlab.fastai_finder",
     "translate": "lrlab.translating",
+    "diagnose": "lrlab.diagnosing",
+    "identify": "lrlab.identify",
+    "simulate_resume": "lrlab.resume",
 }
 
 
@@ -46,11 +49,14 @@ __all__ = [
     "SchedulerSpec",
     "TrainSetup",
     "curve",
+    "diagnose",
     "fast",
     "fastai_lr_find",
     "get_spec",
+    "identify",
     "lr_find",
     "simulate",
+    "simulate_resume",
     "summary",
     "train",
     "translate",

@@ -1,4 +1,4 @@
-"""Command line: ``python -m lrlab list | info NAME | curve NAME --steps N ... | export | translate | find-lr | train``.
+"""Command line: ``python -m lrlab list | info | curve | export | translate | diff | identify | find-lr | train``.
 
 Bad input prints one line on stderr and exits with status 2; nothing else is printed then.
 What the library says (a refused step, a warning) is printed on stderr as one line each,
@@ -73,6 +73,21 @@ def _parser() -> argparse.ArgumentParser:
     _run_options(tr)
     tr.add_argument("--to", choices=LIBRARY_CHOICES, help="one library (default: every library)")
     tr.add_argument("--format", choices=("text", "json"), default="text")
+    dif = sub.add_parser(
+        "diff", help="a logged run beside its plan: where they differ, and the known cause that explains it"
+    )
+    dif.add_argument("log", help="trainer_state.json, Lightning metrics.csv, a TensorBoard event file or a CSV export")
+    dif.add_argument("--config", metavar="FILE", required=True, help="the plan: any config --config reads")
+    dif.add_argument("--dataset-size", type=int, help="samples per epoch, where the plan's run length needs it")
+    dif.add_argument("--devices", type=int, help="processes training in parallel, where the plan needs it")
+    dif.add_argument("--batch-size", type=int, help="batch size, where the plan's file does not hold it")
+    dif.add_argument("--format", choices=("text", "json"), default="text")
+    ident = sub.add_parser("identify", help="which schedule (of every library) produced a logged lr curve")
+    ident.add_argument(
+        "log", help="trainer_state.json, Lightning metrics.csv, a TensorBoard event file or a CSV export"
+    )
+    ident.add_argument("--top", type=int, default=5, help="how many candidates (1-20)")
+    ident.add_argument("--format", choices=("text", "json"), default="text")
     find = sub.add_parser("find-lr", help="LR range test (fastai's lr_find) on a built-in task")
     _lab_options(find)
     find.add_argument("--start-lr", type=float, default=1e-7)
@@ -326,6 +341,55 @@ def _translate(args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
+def _read_log(path: str):
+    """The logged run in ``path``; what the reader read and skipped goes to stderr as ``note: …``."""
+    from lrlab.logs import MAX_LOG_BYTES, read
+
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_LOG_BYTES + 1)
+    except OSError as exc:
+        raise LrlabError(f"Invalid log ({path!r}): {exc.strerror}", field="log") from None
+    import os
+
+    logged = read(data, name=os.path.basename(path))
+    for line in (*logged.read, *logged.skipped):
+        print(f"note: {line}".replace("\n", " "), file=sys.stderr)
+    return logged
+
+
+def _diff(args: argparse.Namespace) -> str:
+    from lrlab.diagnosing import diagnose
+
+    plan = _read_config(args.config, dataset_size=args.dataset_size, devices=args.devices, batch_size=args.batch_size)
+    found = diagnose(plan, _read_log(args.log))
+    if args.format == "json":
+        return json.dumps(found.to_dict())
+    lines = [found.summary]
+    if found.first_diff_step is not None:
+        lines.append(
+            f"first difference at step {found.first_diff_step}; max relative difference {found.max_rel_diff:.3g}, "
+            f"mean {found.mean_rel_diff:.3g} (the log's precision: {found.precision:.0e})"
+        )
+    for cause in found.causes[1:]:
+        lines.append(f"also exact: {cause.summary}")
+    if found.closest is not None:
+        lines.append(f"closest, not exact: {found.closest.summary} (remaining {found.closest.remaining:.3g})")
+    lines += [f"note: {n}" for n in found.notes]
+    return "\n".join(lines)
+
+
+def _identify(args: argparse.Namespace) -> str:
+    from lrlab.identify import identify
+
+    if not 1 <= args.top <= 20:
+        raise LrlabError(f"Invalid --top ({args.top}): must be an integer in [1, 20]", field="--top")
+    found = identify(_read_log(args.log), top=args.top)
+    if args.format == "json":
+        return json.dumps(found.to_dict(), default=str)
+    return found.text() if hasattr(found, "text") else json.dumps(found.to_dict(), indent=2, default=str)
+
+
 def _export(args: argparse.Namespace) -> str:
     from lrlab.export import render
 
@@ -374,6 +438,10 @@ def _run(argv: Sequence[str] | None) -> tuple[int, str]:
             out = _train(args)
         elif args.command == "translate":
             out = _translate(args)
+        elif args.command == "diff":
+            out = _diff(args)
+        elif args.command == "identify":
+            out = _identify(args)
         else:
             out = _curve(args)
     except LrlabError as exc:

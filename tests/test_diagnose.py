@@ -1,5 +1,5 @@
 """Each known cause injected into a real torch loop (real optimizer, real scheduler), its lrs logged,
-and :func:`lrlab.diagnose.diagnose` must name it with the right numbers, its remaining error within
+and :func:`lrlab.diagnosing.diagnose` must name it with the right numbers, its remaining error within
 the log's precision; an unrelated curve comes back unexplained."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 import torch
 from torch.optim import lr_scheduler as tls
 
-from lrlab.diagnose import diagnose, log_precision
+from lrlab.diagnosing import diagnose, log_precision
 from lrlab.logs import LoggedRun
 from lrlab.specs import ScheduleConfig
 
