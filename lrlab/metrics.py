@@ -4,7 +4,8 @@ Three sources: a deterministic synthetic loss (:func:`synthetic_loss`), a CSV ex
 metric (:func:`parse_metric_csv`: TensorBoard's ``Wall time,Step,Value``, W&B's ``Step,<run> -
 val/loss,…``, or plain ``step,value``), and a pasted list of numbers (:func:`parse_metric_list`).
 All input is bounded in size and every problem is reported as :class:`~lrlab.specs.LrlabError`
-naming the field.
+naming the field. The CSV splitting (:func:`read_csv_table`, :func:`step_column`) is shared with
+:mod:`lrlab.logs`, which reads logged learning rates from the same exports.
 """
 
 from __future__ import annotations
@@ -84,7 +85,8 @@ class MetricSeries:
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
-def _to_float(text: str) -> float | None:
+def parse_number(text: str) -> float | None:
+    """A decimal number (or ``nan`` / ``inf``) written as text, else ``None``: nothing is evaluated."""
     text = text.strip()
     if _NUMBER.match(text):
         return float(text)
@@ -93,12 +95,12 @@ def _to_float(text: str) -> float | None:
     return None
 
 
-def _decode(data: bytes | str, field: str) -> str:
+def _decode(data: bytes | str, field: str, max_bytes: int = MAX_CSV_BYTES) -> str:
     if isinstance(data, str):
         return data
-    if len(data) > MAX_CSV_BYTES:
+    if len(data) > max_bytes:
         raise LrlabError(
-            f"Invalid {field}: the file has {len(data):,} bytes, at most {MAX_CSV_BYTES:,} are allowed", field=field
+            f"Invalid {field}: the file has {len(data):,} bytes, at most {max_bytes:,} are allowed", field=field
         )
     utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff")  # only with its byte-order mark: else binary junk decodes
     for encoding in ("utf-16",) if utf16 else ("utf-8-sig",):
@@ -111,15 +113,70 @@ def _decode(data: bytes | str, field: str) -> str:
     raise LrlabError(f"Invalid {field}: the file is not UTF-8 text (is it a CSV export?)", field=field)
 
 
+@dataclass(frozen=True)
+class CsvTable:
+    """A CSV file's cells, before any meaning is given to them (shared by :mod:`lrlab.logs`)."""
+
+    header: list[str] | None  # None when the first row is all numbers
+    rows: list[tuple[int, list[str]]]  # (line number in the file, cells), blank lines left out
+
+
+def read_csv_table(
+    data: bytes | str, *, field: str = "metric_csv", max_bytes: int = MAX_CSV_BYTES, max_rows: int | None = None
+) -> CsvTable:
+    """Split a CSV log or export into a header and numbered rows: bounded, sniffed for ``,;\\t``.
+
+    The header is the first non-blank row when any of its cells is not a number. More than
+    ``max_rows`` data rows is an error naming ``field``.
+    """
+    text = _decode(data, field, max_bytes)
+    try:
+        sample = text[:4096]
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample.strip() else csv.excel
+    except csv.Error:
+        dialect = csv.excel
+    rows: list[tuple[int, list[str]]] = []
+    reader = csv.reader(io.StringIO(text), dialect)
+    try:
+        for row in reader:
+            if any(c.strip() for c in row):
+                rows.append((reader.line_num, row))
+                if max_rows is not None and len(rows) > max_rows + 1:
+                    raise LrlabError(f"Invalid {field}: more than {max_rows:,} rows", field=field)
+    except csv.Error as exc:
+        raise LrlabError(f"Invalid {field}: not a readable CSV ({exc})", field=field) from None
+    if not rows:
+        raise LrlabError(f"Invalid {field}: the file is empty", field=field)
+    first = rows[0][1]
+    if any(parse_number(c) is None for c in first if c.strip()):
+        return CsvTable(header=first, rows=rows[1:])
+    return CsvTable(header=None, rows=rows)
+
+
+_STEP_NAMES = ("step", "_step", "steps", "global_step", "iteration", "epoch")
+
+
+def step_column(header: Sequence[str]) -> int | None:
+    """The step column of a header, by name (``Step``, ``global_step``, W&B's ``train/global_step``…)."""
+    names = [h.strip().lower() for h in header]
+    for wanted in _STEP_NAMES:  # in this order: a Lightning ``epoch,…,step`` file is indexed by step
+        found = next((i for i, n in enumerate(names) if n == wanted or n.endswith("/" + wanted)), None)
+        if found is not None:
+            return found
+    return None
+
+
+def is_time_column(name: str) -> bool:
+    """Wall-clock columns of exports (TensorBoard's ``Wall time``, W&B's ``_timestamp``…)."""
+    n = name.strip().lower()
+    return "wall" in n or n in ("time", "timestamp", "_timestamp", "_runtime")
+
+
 def _pick_columns(header: list[str]) -> tuple[int | None, int]:
     """(step column or None, value column) from a header row, by name."""
     names = [h.strip().lower() for h in header]
-    step = next(
-        (i for i, n in enumerate(names) if n in ("step", "_step", "steps", "global_step", "iteration", "epoch")), None
-    )
-    skip = {step} | {
-        i for i, n in enumerate(names) if "wall" in n or n in ("time", "timestamp", "_timestamp", "_runtime")
-    }
+    step = step_column(header)
+    skip = {step} | {i for i, h in enumerate(header) if is_time_column(h)}
     value = next((i for i, n in enumerate(names) if n == "value" and i not in skip), None)
     if value is None:
         value = next(
@@ -138,35 +195,17 @@ def parse_metric_csv(data: bytes | str, *, field: str = "metric_csv") -> MetricS
     ``Wall time,Step,Value`` and W&B's ``Step,<run> - <metric>,…`` exports. Rows whose value is
     empty, NaN or not a number are skipped (and said so in ``notes``); steps must increase.
     """
-    text = _decode(data, field)
-    try:
-        sample = text[:4096]
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample.strip() else csv.excel
-    except csv.Error:
-        dialect = csv.excel
-    try:
-        rows = [r for r in csv.reader(io.StringIO(text), dialect) if any(c.strip() for c in r)]
-    except csv.Error as exc:
-        raise LrlabError(f"Invalid {field}: not a readable CSV ({exc})", field=field) from None
-    if not rows:
-        raise LrlabError(f"Invalid {field}: the file is empty", field=field)
-    header = rows[0]
-    has_header = any(_to_float(c) is None for c in header if c.strip())
-    if has_header:
-        step_col, value_col = _pick_columns(header)
-        body = rows[1:]
-        first_line = 2
+    table = read_csv_table(data, field=field)
+    if table.header is not None:
+        step_col, value_col = _pick_columns(table.header)
     else:
-        step_col, value_col = (0, 1) if len(header) >= 2 else (None, 0)
-        body = rows
-        first_line = 1
+        step_col, value_col = (0, 1) if len(table.rows[0][1]) >= 2 else (None, 0)
     steps: list[float] = []
     values: list[float] = []
     skipped: list[str] = []
-    for offset, row in enumerate(body):
-        line = first_line + offset
-        value = _to_float(row[value_col]) if value_col < len(row) else None
-        step = _to_float(row[step_col]) if step_col is not None and step_col < len(row) else None
+    for line, row in table.rows:
+        value = parse_number(row[value_col]) if value_col < len(row) else None
+        step = parse_number(row[step_col]) if step_col is not None and step_col < len(row) else None
         if (
             value is None
             or not math.isfinite(value)
@@ -211,7 +250,7 @@ def parse_metric_list(text: str, *, field: str = "metric_list") -> MetricSeries:
         raise LrlabError(f"Invalid {field}: more than {MAX_METRIC_VALUES:,} values", field=field)
     values = []
     for i, token in enumerate(tokens):
-        value = _to_float(token)
+        value = parse_number(token)
         if value is None or not math.isfinite(value):
             raise LrlabError(f"Invalid {field}: value {i + 1} ({token[:20]!r}) is not a finite number", field=field)
         values.append(value)
