@@ -1,6 +1,6 @@
 """Logged learning rates, as the tools write them: read into one frame in lrlab's row convention.
 
-:class:`LoggedRun` is what every reader returns and what diagnosis (:mod:`lrlab.diagnose`),
+:class:`LoggedRun` is what every reader returns and what diagnosis (:mod:`lrlab.diagnosing`),
 identification (:mod:`lrlab.identify`) and the My run page consume:
 
 - ``frame``: a DataFrame with an int ``step`` column — lrlab's row, **the 0-based index of the
