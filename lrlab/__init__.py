@@ -23,7 +23,7 @@ _LAZY = {
     "fastai_lr_find": "lrlab.fastai_finder",
     "translate": "lrlab.translating",
     "diagnose": "lrlab.diagnosing",
-    "identify": "lrlab.identify",
+    "identify": "lrlab.identifying",
     "simulate_resume": "lrlab.resume",
 }
 

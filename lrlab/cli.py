@@ -380,14 +380,24 @@ def _diff(args: argparse.Namespace) -> str:
 
 
 def _identify(args: argparse.Namespace) -> str:
-    from lrlab.identify import identify
+    from lrlab.identifying import identify
 
     if not 1 <= args.top <= 20:
         raise LrlabError(f"Invalid --top ({args.top}): must be an integer in [1, 20]", field="--top")
     found = identify(_read_log(args.log), top=args.top)
     if args.format == "json":
-        return json.dumps(found.to_dict(), default=str)
-    return found.text() if hasattr(found, "text") else json.dumps(found.to_dict(), indent=2, default=str)
+        return json.dumps(found.to_dict(export=True), default=str)
+    lines = [f"{found.rows.size} logged rows over {found.steps} steps"]
+    lines += [f"read as: {piece}" for piece in found.describe()]
+    lines.append(f"{'rank':<5} {'verdict':<8} {'max rel diff':>12}  schedule")
+    for rank, c in enumerate(found.candidates, 1):
+        lines.append(f"{rank:<5} {c.verdict:<8} {c.max_rel_diff:>12.2e}  {c.scheduler}")
+        params = ", ".join(f"{k}={json.dumps(v, default=str)}" for k, v in c.config.params_dict.items())
+        lines.append(f"{'':<5} base_lr={c.config.base_lr:g}" + (f", {params}" if params else ""))
+        if c.equivalents:
+            lines.append(f"{'':<5} the same curve: " + ", ".join(e.scheduler for e in c.equivalents))
+    lines += [f"note: {n}" for n in found.notes]
+    return "\n".join(lines)
 
 
 def _export(args: argparse.Namespace) -> str:

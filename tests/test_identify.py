@@ -1,4 +1,4 @@
-"""lrlab.identify: a curve a registered schedule produced, logged fully or every k-th step, comes back
+"""lrlab.identifying: a curve a registered schedule produced, logged fully or every k-th step, comes back
 as that schedule (or an exactly equivalent one, said as such) with its parameters.
 
 The hidden configs are drawn with a seeded generator from eight schedule families of five libraries;
@@ -149,7 +149,7 @@ def _hidden(seed: int) -> tuple[ScheduleConfig, int]:
 
 
 def _recovered(config: ScheduleConfig, every: int) -> dict:
-    from lrlab.identify import identify
+    from lrlab.identifying import identify
     from lrlab.translating.engine import measure
 
     hidden = measure(config)
@@ -213,7 +213,7 @@ def test_equivalent_schedules_are_grouped_not_ranked_as_rivals(sample: list[dict
 
 
 def test_a_steplr_logged_every_seventh_step_comes_back_with_its_step_size() -> None:
-    from lrlab.identify import identify
+    from lrlab.identifying import identify
 
     t = np.arange(0, 200, 7)
     found = identify(np.stack([t, 0.1 * 0.5 ** (t // 30)], axis=1), steps=200)
@@ -225,7 +225,7 @@ def test_a_steplr_logged_every_seventh_step_comes_back_with_its_step_size() -> N
 
 
 def test_each_candidate_exports_in_its_own_library() -> None:
-    from lrlab.identify import identify
+    from lrlab.identifying import identify
 
     t = np.arange(100)
     found = identify(0.1 * 0.5 * (1 + np.cos(np.pi * t / 100)), top=3)
@@ -237,7 +237,7 @@ def test_each_candidate_exports_in_its_own_library() -> None:
 
 
 def test_a_curve_no_schedule_has_gets_the_nearest_of_each_library_with_its_residual() -> None:
-    from lrlab.identify import identify
+    from lrlab.identifying import identify
 
     t = np.arange(150)
     wavy = 0.01 * (1 + 0.3 * np.sin(t / 7.0)) * np.exp(-t / 200)
@@ -248,7 +248,7 @@ def test_a_curve_no_schedule_has_gets_the_nearest_of_each_library_with_its_resid
 
 
 def test_bad_input_is_refused_with_the_house_message() -> None:
-    from lrlab.identify import identify
+    from lrlab.identifying import identify
     from lrlab.specs import LrlabError
 
     with pytest.raises(LrlabError, match="at least 3"):
@@ -261,7 +261,7 @@ def test_bad_input_is_refused_with_the_house_message() -> None:
 
 def test_importing_identify_imports_no_heavy_library() -> None:
     code = (
-        "import sys, lrlab.identify; heavy = [m for m in ('transformers', 'keras', 'jax', 'fastai', 'timm', 'scipy') "
+        "import sys, lrlab.identifying; heavy = [m for m in ('transformers', 'keras', 'jax', 'fastai', 'timm', 'scipy') "
         "if m in sys.modules]; print(heavy); assert not heavy"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

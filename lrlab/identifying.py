@@ -724,7 +724,7 @@ def identify(
     ``steps`` is the run's length (default: the last logged step + 1); ``libraries`` restricts the
     search (default: every library); ``top`` answers are kept, each with its equivalents.
 
-    >>> import numpy as np, lrlab.identify as ident
+    >>> import numpy as np, lrlab.identifying as ident
     >>> t = np.arange(100)
     >>> found = ident.identify(0.1 * 0.5 ** (t // 30))          # doctest: +SKIP
     >>> found.best.scheduler, found.best.config.params_dict     # doctest: +SKIP
