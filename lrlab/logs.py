@@ -1,7 +1,7 @@
 """Logged learning rates, as the tools write them: read into one frame in lrlab's row convention.
 
 :class:`LoggedRun` is what every reader returns and what diagnosis (:mod:`lrlab.diagnosing`),
-identification (:mod:`lrlab.identify`) and the My run page consume:
+identification (:mod:`lrlab.identifying`) and the My run page consume:
 
 - ``frame``: a DataFrame with an int ``step`` column — lrlab's row, **the 0-based index of the
   optimizer update that used this lr** (a tool's own step number converted by its reader, with the
