@@ -71,7 +71,11 @@ def _parser() -> argparse.ArgumentParser:
         "closest fit with its residual and why",
     )
     _run_options(tr)
-    tr.add_argument("--to", choices=LIBRARY_CHOICES, help="one library (default: every library)")
+    tr.add_argument(
+        "--to",
+        metavar="LIB[,LIB…]",
+        help="libraries, comma-separated: " + ", ".join(LIBRARY_CHOICES) + " (default: all)",
+    )
     tr.add_argument("--format", choices=("text", "json"), default="text")
     dif = sub.add_parser(
         "diff", help="a logged run beside its plan: where they differ, and the known cause that explains it"
@@ -180,17 +184,16 @@ def _run_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--devices", type=int, help="with --config: processes training in parallel (default 1)")
     sub.add_argument("--batch-size", type=int, help="with --config: batch size, where the file does not hold it")
     sub.add_argument("--steps", type=int, help="number of optimizer steps (rows); required with NAME")
-    sub.add_argument("--base-lr", type=float, default=0.1, help="the optimizer's lr (CyclicLR: its base_lr)")
-    sub.add_argument("--steps-per-epoch", type=int, default=1, help="for the epoch column and per-epoch stepping")
+    sub.add_argument("--base-lr", type=float, help="the optimizer's lr (CyclicLR: its base_lr); default 0.1")
+    sub.add_argument("--steps-per-epoch", type=int, help="for the epoch column and per-epoch stepping; default 1")
     sub.add_argument(
         "--interval",
         choices=INTERVALS,
-        default="step",
-        help="how scheduler.step() is called: step (after every optimizer step), epoch (once per epoch), "
+        help="how scheduler.step() is called: step (after every optimizer step, the default), epoch (once per epoch), "
         "epoch_fraction (scheduler.step(epoch + i / steps_per_epoch) after every optimizer step), "
         "epoch_arg (scheduler.step(epoch + 1) once per epoch)",
     )
-    sub.add_argument("--optimizer", choices=("sgd", "adam", "adamw", "adagrad"), default="sgd")
+    sub.add_argument("--optimizer", choices=("sgd", "adam", "adamw", "adagrad"), help="default sgd")
     sub.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="a scheduler parameter (JSON value)"
     )
@@ -204,13 +207,28 @@ def _config(args: argparse.Namespace):
             raise LrlabError(
                 "Invalid --config: give a config file or a scheduler NAME with --set, not both", field="--config"
             )
-        return _read_config(
+        for flag in ("base_lr", "steps_per_epoch", "interval", "optimizer"):
+            if getattr(args, flag) is not None:
+                name = "--" + flag.replace("_", "-")
+                raise LrlabError(
+                    f"Invalid {name} ({getattr(args, flag)}): with --config the run comes from the file; "
+                    "change it there (or give a scheduler NAME instead)",
+                    field=name,
+                )
+        config = _read_config(
             args.config,
             dataset_size=args.dataset_size,
             devices=args.devices,
             batch_size=args.batch_size,
             steps=args.steps,
         )
+        if args.steps is not None and config.steps != args.steps:
+            raise LrlabError(
+                f"Invalid --steps ({args.steps}): the run length comes from the config file ({config.steps:,} steps); "
+                "--steps sizes only a serialized Keras schedule, which holds none",
+                field="--steps",
+            )
+        return config
     for flag in ("dataset_size", "devices", "batch_size"):
         if getattr(args, flag, None) is not None:
             raise LrlabError(
@@ -232,10 +250,10 @@ def _config(args: argparse.Namespace):
         args.name,
         params,
         steps=args.steps,
-        base_lr=args.base_lr,
-        steps_per_epoch=args.steps_per_epoch,
-        optimizer=args.optimizer,
-        interval=args.interval,
+        base_lr=0.1 if args.base_lr is None else args.base_lr,
+        steps_per_epoch=1 if args.steps_per_epoch is None else args.steps_per_epoch,
+        optimizer=args.optimizer or "sgd",
+        interval=args.interval or "step",
     )
     return config
 
@@ -312,12 +330,24 @@ def _train(args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
+def _shown(value: Any) -> str:
+    """A parameter as JSON, floats to 12 significant digits (the export keeps every digit)."""
+    if isinstance(value, float):
+        return f"{value:.12g}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_shown(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(k)}: {_shown(v)}" for k, v in value.items()) + "}"
+    return json.dumps(value, default=str)
+
+
 def _translate(args: argparse.Namespace) -> str:
     from lrlab.translating import translate
 
     config = _config(args)
-    found = translate(config, to=args.to)
-    counterparts = [found] if args.to else list(found.counterparts)
+    wanted = [name.strip() for name in args.to.split(",")] if args.to else None
+    found = translate(config, to=wanted)
+    counterparts = list(found.counterparts)
     if args.format == "json":
         return json.dumps(
             {"source": config.to_dict(), "counterparts": [c.to_dict() for c in counterparts]}, indent=2, default=str
@@ -328,10 +358,15 @@ def _translate(args: argparse.Namespace) -> str:
         name = c.scheduler or "—"
         lines.append(f"{c.library:<13} {c.verdict:<8} {diff:>12}  {name}")
         if c.config is not None and c.verdict != "none" and c.config != config:
-            params = ", ".join(f"{k}={json.dumps(v, default=str)}" for k, v in c.config.params_dict.items())
-            lines.append(f"{'':<13} base_lr={c.config.base_lr:g}" + (f", {params}" if params else ""))
+            params = ", ".join(f"{k}={_shown(v)}" for k, v in c.config.params_dict.items())
+            lines.append(f"{'':<13} base_lr={c.config.base_lr:.12g}" + (f", {params}" if params else ""))
         if c.verdict == "exact" and c.config != config:
-            lines.append(f"{'':<13} {c.how}; within {c.tolerance:g} over {config.steps} steps")
+            lines.append(f"{'':<13} {c.how}")
+            lines.append(f"{'':<13} proof: both libraries stepped over {config.steps} steps, {c.criterion}")
+            for alt in c.alternatives:
+                lines.append(f"{'':<13} also exact: {alt.scheduler}")
+        if c.momentum_max_rel_diff is not None:
+            lines.append(f"{'':<13} momentum: max rel diff {c.momentum_max_rel_diff:.2e}")
         if c.reason:
             lines.append(f"{'':<13} why: {c.reason}")
         if c.verdict == "closest" and c.worst_steps:

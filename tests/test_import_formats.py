@@ -438,3 +438,20 @@ def test_the_playground_loads_a_pasted_timm_args_yaml_and_shows_how_it_counted()
     infos = [shown(i.value) for i in at.info]
     assert any("Loaded timm:create_scheduler_v2" in i for i in infos), infos
     assert any("steps = 11 epochs" in i for i in infos), infos
+
+
+def test_a_few_hundred_bytes_of_nested_yaml_aliases_are_refused_at_once_not_expanded():
+    """The "billion laughs": 9 levels of 10 aliases each stand for 10^10 nodes; a config never needs an alias."""
+    import time
+
+    from lrlab.io import import_config
+
+    bomb = 'a: &a ["x","x","x","x","x","x","x","x","x","x"]\n' + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [" + ",".join([f"*{chr(97 + i)}"] * 10) + "]\n" for i in range(9)
+    )
+    assert len(bomb) < 600
+    start = time.perf_counter()
+    with pytest.raises(LrlabError) as refused:
+        import_config(bomb)
+    assert time.perf_counter() - start < 5
+    assert "aliases" in str(refused.value) and "line 2" in str(refused.value)

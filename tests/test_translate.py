@@ -403,3 +403,28 @@ def test_a_warm_up_and_cosine_written_in_any_library_translates_exactly_into_eve
             assert counterpart.verdict == "exact", (name, counterpart.library, counterpart.reason)
             theirs = real(counterpart.config)
             assert np.max(np.abs(theirs - curves[name])) <= 2e-6 * PEAK, (name, counterpart.library)
+
+
+def test_an_exact_float32_counterpart_reports_the_difference_a_user_measures_and_says_what_exact_means():
+    """OneCycleLR into optax: exact by the float32 criterion, and the reported max relative difference is
+    the plain one (optax rounds to float32; near the end the lr is 4e-7, where that rounding is ~1e-5
+    relative), not 0."""
+    source = ScheduleConfig.make("OneCycleLR", {"max_lr": 0.1, "total_steps": 200}, steps=200, base_lr=0.1)
+    found = lrlab.translate(source, to="optax")
+    assert found.verdict == "exact" and found.noise > 0
+    ours, theirs = real(found.config), real(source)
+    floor = max(1e-12 * 0.1, found.noise)
+    plain = float(np.max(np.abs(ours - theirs) / np.maximum(np.abs(theirs), floor)))
+    assert found.max_rel_diff == pytest.approx(plain, rel=1e-9)
+    assert found.max_rel_diff > 0
+    assert np.all(np.abs(ours - theirs) <= np.maximum(found.tolerance * np.abs(theirs), found.noise))
+    assert "absolute" in found.criterion and "float32" in found.criterion
+
+
+def test_to_takes_a_list_any_case_and_refuses_nothing_or_a_number():
+    found = lrlab.translate(hf_cosine(), to=["Torch", "optax"])
+    assert [c.library for c in found.counterparts] == ["torch", "optax"]
+    for bad in ([], 5, ["torch", 3]):
+        with pytest.raises(LrlabError) as refused:
+            lrlab.translate(hf_cosine(), to=bad)
+        assert refused.value.field == "to"

@@ -138,6 +138,17 @@ class Counterpart:
     momentum_config: ScheduleConfig | None = None
     alternatives: tuple[Counterpart, ...] = ()
     lr: np.ndarray | None = field(default=None, repr=False, compare=False)  # the counterpart's real curve
+    noise: float = 0.0  # absolute difference counted as float32 rounding (0 between float64 libraries)
+
+    @property
+    def criterion(self) -> str:
+        """What "exact" was measured against, in words."""
+        if self.noise > 0:
+            return (
+                f"every step within {self.tolerance:g} relative, or within {self.noise:.2g} absolute "
+                "(float32 rounding of the largest lr)"
+            )
+        return f"every step within {self.tolerance:g} relative"
 
     @property
     def exact(self) -> bool:
@@ -159,6 +170,8 @@ class Counterpart:
             "mean_rel_diff": self.mean_rel_diff,
             "worst_steps": list(self.worst_steps),
             "tolerance": self.tolerance,
+            "noise": self.noise,
+            "criterion": self.criterion,
             "momentum_max_rel_diff": self.momentum_max_rel_diff,
             "momentum_note": self.momentum_note,
             "momentum_config": self.momentum_config.to_dict() if self.momentum_config is not None else None,
@@ -227,31 +240,50 @@ def measure(config: ScheduleConfig) -> Measured:
     )
 
 
-def relative(target: np.ndarray, source: np.ndarray, noise: float = 0.0) -> np.ndarray:
-    """Relative difference row by row, against the source, floored at 1e-12 of the source's peak; a
-    difference within ``noise`` (a float32 library's rounding, absolute) counts as 0, as in
-    :func:`lrlab.simulate.compare`."""
+def relative(target: np.ndarray, source: np.ndarray, noise: float = 0.0, *, mask: bool = True) -> np.ndarray:
+    """Relative difference row by row, against the source's value floored at ``noise`` (a float32
+    library's rounding, absolute) and at 1e-12 of the source's peak: where the source is ~0 the
+    difference is measured against the rounding, not against 0. With ``mask`` a difference within
+    ``noise`` counts as 0, as in :func:`lrlab.simulate.compare` (the verdict); without, it is what a
+    user measuring the two curves finds (the reported numbers)."""
     scale = float(np.nanmax(np.abs(source))) if np.isfinite(source).any() else 1.0
-    floor = max(1e-12 * scale, np.finfo(np.float64).tiny)
-    noise = max(4 * np.finfo(np.float64).eps * scale, noise)
+    floor = max(1e-12 * scale, noise, np.finfo(np.float64).tiny)
+    counted = max(4 * np.finfo(np.float64).eps * scale, noise) if mask else 0.0
     with np.errstate(invalid="ignore"):
         difference = np.abs(target - source)
-        rel = np.where(difference <= noise, 0.0, difference / np.maximum(np.abs(source), floor))
+        rel = np.where(difference <= counted, 0.0, difference / np.maximum(np.abs(source), floor))
     rel = np.where(np.isnan(target) & np.isnan(source), 0.0, rel)
     return np.where(np.isnan(rel), np.inf, rel)
 
 
-def _agreement(source: Measured, target: Measured) -> tuple[float, float, tuple[int, ...], float]:
-    """(max rel diff, mean rel diff, worst rows, tolerance) of the target's lr against the source's."""
+@dataclass(frozen=True)
+class Agreement:
+    """How a target's lr agrees with the source's over the whole run.
+
+    ``within``: every row within ``tolerance`` relative, or within ``noise`` absolute (a float32
+    library's rounding of its largest lr). ``max_rel`` / ``mean_rel`` are the plain relative
+    differences, rounding included: what a user measuring the two curves finds."""
+
+    within: bool
+    max_rel: float
+    mean_rel: float
+    rows: tuple[int, ...]  # up to three rows where they differ most beyond the tolerance
+    tolerance: float
+    noise: float
+
+
+def _agreement(source: Measured, target: Measured) -> Agreement:
     tolerance = max(source.tolerance, target.tolerance)
     noise = max(source.noise, target.noise)
-    worst, _ = compare(target.lr, source.lr, tolerance, noise)
-    rel = relative(target.lr, source.lr, noise)
+    beyond, _ = compare(target.lr, source.lr, tolerance, noise)
+    rel = relative(target.lr, source.lr, noise, mask=False)
     finite = rel[np.isfinite(rel)]
+    max_rel = float(rel.max()) if rel.size else 0.0
     mean = float(finite.mean()) if finite.size == rel.size else math.inf
-    order = np.argsort(-np.where(np.isfinite(rel), rel, np.inf), kind="stable")[:3]
-    rows = tuple(int(r) for r in sorted(order) if rel[r] > tolerance)
-    return worst, mean, rows, tolerance
+    counted = relative(target.lr, source.lr, noise)
+    order = np.argsort(-np.where(np.isfinite(counted), counted, np.inf), kind="stable")[:3]
+    rows = tuple(int(r) for r in sorted(order) if counted[r] > tolerance)
+    return Agreement(beyond <= tolerance, max_rel, mean, rows, tolerance, noise)
 
 
 def _momentum_agreement(source: Measured, target: Measured, tolerance: float) -> float | None:
@@ -281,7 +313,7 @@ def analyse(config: ScheduleConfig, measured: Measured | None = None, *, infer: 
 
     if shape is None or not fits(shape):
         shape = None
-        if infer and not spec.needs_metric and config.interval == "step":
+        if infer and not spec.needs_metric:
             from lrlab.translating.infer import infer as read_off
 
             shape = next((s for s in read_off(measured.lr) if fits(s)), None)
@@ -339,10 +371,16 @@ def translate(config: ScheduleConfig | Mapping[str, Any], to: str | list[str] | 
 
     if not isinstance(config, ScheduleConfig):
         config = from_lrlab(config)
+    allowed = "must be one of " + ", ".join(LIBRARIES) + " (or None for every library)"
+    if to is not None and not isinstance(to, (str, list, tuple)):
+        raise invalid("to", to, allowed)
     wanted = [to] if isinstance(to, str) else list(LIBRARIES) if to is None else list(to)
+    if not wanted:
+        raise invalid("to", to, "must name at least one library: " + allowed)
     for library in wanted:
-        if library not in LIBRARIES:
-            raise invalid("to", library, "must be one of " + ", ".join(LIBRARIES) + " (or None for every library)")
+        if not isinstance(library, str) or library.lower() not in LIBRARIES:
+            raise invalid("to", library, allowed)
+    wanted = [library.lower() for library in wanted]
     _check_source(config)
     source = measure(config)
     shape = analyse(config, source)
@@ -390,16 +428,18 @@ def _counterpart(config: ScheduleConfig, source: Measured, shape: Shape | None, 
     else:
         expressed = Expressed(fits=module.fit_templates(None, _run(config), config, source.lr))
         why_shape = (
-            f"lrlab has no closed description of {spec.name} with these settings, so {library} is fitted to its curve"
+            f"this {spec.name} curve is not made of the pieces libraries share (warm-up, constant, linear, cosine, "
+            f"polynomial, exponential, steps), so {library} is fitted to it"
         )
     exact: list[Counterpart] = []
     for candidate in expressed.candidates:
         target = _measure_quietly(candidate.config)
         if target is None:
             continue
-        worst, mean, rows, tolerance = _agreement(source, target)
-        if worst > tolerance:
+        agreement = _agreement(source, target)
+        if not agreement.within:
             continue
+        worst, mean, tolerance = agreement.max_rel, agreement.mean_rel, agreement.tolerance
         mom = _momentum_agreement(source, target, tolerance)
         mom_note = None
         if source.momentum is not None and target.momentum is None:
@@ -427,6 +467,7 @@ def _counterpart(config: ScheduleConfig, source: Measured, shape: Shape | None, 
                 mom_note,
                 candidate.momentum_config,
                 lr=target.lr,
+                noise=agreement.noise,
             )
         )
     if exact:
@@ -446,7 +487,8 @@ def _counterpart(config: ScheduleConfig, source: Measured, shape: Shape | None, 
     if best is None:
         return Counterpart(library, "none", None, "", (reason or "") + " (no fit could be stepped)")
     template, fitted, target = best
-    worst, mean, rows, tolerance = _agreement(source, target)
+    agreement = _agreement(source, target)
+    worst, mean, rows, tolerance = agreement.max_rel, agreement.mean_rel, agreement.rows, agreement.tolerance
     names = ", ".join(template.names)
     if template.names:
         how = f"{names} fitted by least squares to the source curve (scipy.optimize.least_squares)"
@@ -454,8 +496,10 @@ def _counterpart(config: ScheduleConfig, source: Measured, shape: Shape | None, 
         how = "computed from the source's shape, then measured"
     if template.how:
         how = f"{template.how}; {how}"
-    if worst <= tolerance:
-        return Counterpart(library, "exact", fitted, how, None, worst, mean, (), tolerance, lr=target.lr)
+    if agreement.within:
+        return Counterpart(
+            library, "exact", fitted, how, None, worst, mean, (), tolerance, lr=target.lr, noise=agreement.noise
+        )
     return Counterpart(
         library,
         "closest",
@@ -468,6 +512,7 @@ def _counterpart(config: ScheduleConfig, source: Measured, shape: Shape | None, 
         tolerance,
         _momentum_agreement(source, target, tolerance),
         lr=target.lr,
+        noise=agreement.noise,
     )
 
 
