@@ -111,7 +111,7 @@ def load_text(text: str | bytes, *, field: str = "config") -> Any:
     else:
         return _shallow(data, field)
     try:
-        return _shallow(yaml.load(text, Loader=_PlainLoader), field)  # noqa: S506 (a SafeLoader: see _PlainLoader)
+        return _shallow(yaml.load(text, Loader=_PlainLoader), field)  # _PlainLoader is a SafeLoader
     except yaml.YAMLError as exc:
         where = ""
         mark = getattr(exc, "problem_mark", None)
