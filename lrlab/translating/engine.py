@@ -471,6 +471,8 @@ def _counterpart(config: ScheduleConfig, source: Measured, shape: Shape | None, 
             )
         )
     if exact:
+        if source.momentum is not None:  # where the source cycles momentum, a counterpart that carries it first
+            exact.sort(key=lambda c: c.momentum_max_rel_diff is None or c.momentum_max_rel_diff > c.tolerance)
         return replace(exact[0], alternatives=tuple(exact[1:]))
     reasons = list(expressed.reasons)
     if shape is not None and any(s.origin is not None and s.origin != s.start for s in shape.within()):
