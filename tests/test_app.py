@@ -16,6 +16,7 @@ PAGES = [
     "pages/playground.py",
     "pages/compare.py",
     "pages/translate.py",
+    "pages/my_run.py",
     "pages/compose.py",
     "pages/plateau.py",
     "pages/custom.py",
