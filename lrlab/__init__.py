@@ -29,6 +29,10 @@ _LAZY = {
 
 
 def __getattr__(name: str):
+    if name == "logs":  # lrlab.logs.read(...) without importing lrlab.logs first
+        import importlib
+
+        return importlib.import_module("lrlab.logs")
     if name in _LAZY:
         import importlib
 

@@ -428,3 +428,17 @@ def test_to_takes_a_list_any_case_and_refuses_nothing_or_a_number():
         with pytest.raises(LrlabError) as refused:
             lrlab.translate(hf_cosine(), to=bad)
         assert refused.value.field == "to"
+
+
+def test_the_api_names_stay_functions_whichever_module_was_imported_first():
+    """lrlab.translate / diagnose / identify are functions whose modules have other names: importing a
+    module first (as the CLI does) must not put the module where the function is expected."""
+    code = (
+        "import lrlab.identifying, lrlab.diagnosing, lrlab.translating, lrlab.resume\n"
+        "import lrlab\n"
+        "print(all(callable(f) and type(f).__name__ == 'function' for f in "
+        "(lrlab.translate, lrlab.diagnose, lrlab.identify, lrlab.simulate_resume, lrlab.logs.read)))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "True"
