@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
@@ -212,6 +213,38 @@ def _difference_panel(fig: go.Figure, diagnosis: Diagnosis, causes: Sequence[Cau
         row=2,
         col=1,
     )
+
+
+# ---- identified candidates ----------------------------------------------------------------------
+
+
+def _short(value: Any) -> str:
+    """A parameter value in a table cell: floats to 6 significant digits, lists element by element."""
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_short(v) for v in value) + "]"
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.6g}"
+    return str(value)
+
+
+def candidates_table(identification: Any) -> pd.DataFrame:
+    """One row per candidate of an :class:`~lrlab.identifying.Identification`, best first: its library,
+    schedule, verdict, residuals at the logged rows, parameters and the schedules drawing the same curve."""
+    rows = [
+        {
+            "#": i + 1,
+            "library": c.library,
+            "schedule": c.scheduler.split(":", 1)[-1],
+            "verdict": "✓ exact" if c.exact else "≈ closest",
+            "max rel. diff": c.max_rel_diff,
+            "mean rel. diff": c.mean_rel_diff,
+            "parameters": ", ".join(f"{k}={_short(v)}" for k, v in c.config.params_dict.items()),
+            "same curve": ", ".join(e.scheduler for e in c.equivalents),
+        }
+        for i, c in enumerate(identification.candidates)
+    ]
+    columns = ["#", "library", "schedule", "verdict", "max rel. diff", "mean rel. diff", "parameters", "same curve"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 # ---- the resume simulator -------------------------------------------------------------------------

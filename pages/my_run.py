@@ -14,7 +14,15 @@ from lrlab.identifying import identify
 from lrlab.logs import MAX_LOG_BYTES, LoggedRun
 from lrlab.logs import read as read_log
 from lrlab.resume import HOWS, resume_code, simulate_resume
-from lrlab.run_plots import EXAMPLES, example_label, example_log, resume_figure, resume_label, run_figure
+from lrlab.run_plots import (
+    EXAMPLES,
+    candidates_table,
+    example_label,
+    example_log,
+    resume_figure,
+    resume_label,
+    run_figure,
+)
 from lrlab.schedulers import get_spec
 from lrlab.simulate import intervals_for
 from lrlab.specs import INTERVALS, LIBRARIES
@@ -451,22 +459,8 @@ if logged is not None:
     elif identification is not None:
         if identification.describe():
             st.caption("lrlab reads the log as: " + plain("; ".join(identification.describe())) + ".")
-        rows = []
-        for i, c in enumerate(identification.candidates):
-            rows.append(
-                {
-                    "#": i + 1,
-                    "library": c.library,
-                    "schedule": c.scheduler.split(":", 1)[-1],
-                    "verdict": "✓ exact" if c.exact else "≈ closest",
-                    "max rel. diff": c.max_rel_diff,
-                    "mean rel. diff": c.mean_rel_diff,
-                    "parameters": ", ".join(f"{k}={fmt_number(v)}" for k, v in c.config.params_dict.items()),
-                    "same curve": ", ".join(e.scheduler for e in c.equivalents),
-                }
-            )
         st.dataframe(
-            rows,
+            candidates_table(identification),
             hide_index=True,
             width="stretch",
             column_config={
