@@ -17,7 +17,7 @@ PAGES = [
     st.Page("pages/playground.py", title="Playground", icon=":material/show_chart:", default=True),
     st.Page("pages/compare.py", title="Compare", icon=":material/stacked_line_chart:", url_path="compare"),
     st.Page("pages/translate.py", title="Translate", icon=":material/translate:", url_path="translate"),
-    st.Page("pages/my_run.py", title="My run", icon=":material/monitoring:", url_path="my-run"),
+    st.Page("pages/my_run.py", title="My run", icon=":material/monitoring:", url_path="my_run"),
     st.Page("pages/compose.py", title="Compose", icon=":material/account_tree:", url_path="compose"),
     st.Page("pages/plateau.py", title="Plateau", icon=":material/trending_down:", url_path="plateau"),
     st.Page("pages/custom.py", title="Custom lambda", icon=":material/function:", url_path="custom"),

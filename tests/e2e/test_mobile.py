@@ -27,7 +27,7 @@ PAGES = {
     "playground": ("/?scheduler=StepLR", "h3:has-text('Parameters')"),
     "compare": ("/compare", "h3:has-text('Curves')"),
     "translate": ("/translate", "h3:has-text('Parameters')"),
-    "my_run": ("/my-run?example=accumulation", "h3:has-text('Parameters')"),
+    "my_run": ("/my_run?example=accumulation", "h3:has-text('Parameters')"),
     "compose": ("/compose", "[data-testid='stNumberInput']:has-text('Children')"),
     "plateau": ("/plateau", "h3:has-text('The metric')"),
     "custom": ("/custom", "[data-testid='stTextInput']:has-text('(epoch)')"),

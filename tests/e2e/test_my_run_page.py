@@ -19,7 +19,6 @@ from .harness import (
     page_errors_text,
     plotly_traces,
     set_number,
-    wait_for_app,
     wait_for_chart,
     wait_until,
 )
@@ -80,11 +79,9 @@ def test_an_uploaded_trainer_state_is_diagnosed_as_gradient_accumulation_by_4(
     page: Any, base_url: str, trainer_state: Path
 ) -> None:
     page.set_default_timeout(PAGE_TIMEOUT_MS)
-    # the app first (as the other tests' app_page): on a server no session has opened yet, Streamlit's old
-    # pages/ mode does not know the url_path "my-run" and shows a "Page not found" dialog over the page
-    page.goto(base_url + "/")
-    wait_for_app(page, timeout_ms=FIRST_VISIT_MS)
-    page.goto(base_url + "/my-run")
+    # straight to the page, as a shared link opens it (url_path "my_run" is also the file's name, so even a
+    # server no session has opened yet knows it)
+    page.goto(base_url + "/my_run")
     wait_for_chart(page, timeout_ms=FIRST_VISIT_MS)
 
     uploader = page.locator("[data-testid='stFileUploader']", has_text="Upload a log")
