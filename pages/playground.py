@@ -187,9 +187,15 @@ if spec.cycles_momentum is not None:
 shared.update(chosen_params(spec, P, values))  # a run-sized value never set follows the run: not in the link
 shared.update(explain_mode.link_values(P))  # explain mode and its step: a teacher's link opens there
 shared.update(links.values(LINK, only=None if "explain" in shared else {"log_y", "library", "preset", "image"}))
+plan = {k: v for k, v in shared.items() if k not in explain_mode.link_values(P) and k not in LINK}
 state.write_query(shared)
 with left:
     state.show_share(shared)
+    st.markdown(
+        f"[Check a logged run against this plan]({state.plan_link(plan)}) — My run sets your "
+        "trainer_state.json, metrics.csv or TensorBoard log beside it and names what differs.",
+        help="Opens My run with this schedule as the plan: upload your log there.",
+    )
 
 error = None
 try:

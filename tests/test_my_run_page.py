@@ -199,3 +199,23 @@ def test_the_chart_draws_the_logged_rows_where_the_log_has_them():
 
         x = np.frombuffer(base64.b64decode(x["bdata"]), dtype=np.dtype(x["dtype"]))
     assert list(np.asarray(x, dtype=int)) == list(range(4, 100, 5))  # trainer steps 5, 10, … are rows 4, 9, …
+
+
+def test_the_playground_links_its_schedule_to_my_run_as_the_plan():
+    """From any schedule on the Playground, one link opens My run with it as the plan."""
+    from urllib.parse import parse_qs
+
+    at = AppTest.from_file(str(APP), default_timeout=240)
+    at.switch_page("pages/playground.py")
+    at.query_params.update({"scheduler": "StepLR", "steps": "120", "base_lr": "0.5", "step_size": "7"})
+    at.run()
+    assert not at.exception
+    text = next(m.value for m in at.markdown if "Check a logged run against this plan" in m.value)
+    target = text.split("](", 1)[1].split(")", 1)[0]
+    assert target.startswith("my_run?")
+    query = {k: v[0] for k, v in parse_qs(target.split("?", 1)[1]).items()}
+    assert query["scheduler"] == "StepLR" and query["step_size"] == "7"
+    mine = open_my_run(query)
+    assert not mine.exception
+    assert mine.session_state["mr.scheduler"] == "StepLR"
+    assert mine.session_state["mr.steps"] == 120 and mine.session_state["mr.base_lr"] == 0.5

@@ -47,6 +47,12 @@ def write_query(values: dict[str, Any]) -> None:
         st.query_params.from_dict(flat)
 
 
+def plan_link(values: dict[str, Any], page: str = "my_run") -> str:
+    """A link to another page (My run) with the schedule in ``values`` as its plan: relative, so it
+    works wherever the app is served."""
+    return f"{page}?{urlencode({k: format_value(v) for k, v in values.items()})}"
+
+
 def share_link(values: dict[str, Any]) -> str:
     """The full link to this page with ``values`` in its query string."""
     try:
