@@ -197,6 +197,11 @@ def import_config(
     return config
 
 
+def _is_num(value: Any) -> bool:
+    """A finite int or float (not a bool)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _number(data: Mapping[str, Any], key: str, default: Any = None, *, name: str | None = None) -> Any:
     """``data[key]`` if it is a finite number (or absent: ``default``), else a named refusal."""
     value = data.get(key, default)
@@ -365,11 +370,12 @@ def from_training_args(
         )
     spec = types[kind]
     lr = data.get("learning_rate", 5e-5)
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)):
+    if not _is_num(lr):
         raise invalid("learning_rate", lr, "must be a number")
     derived: list[str] = []
     steps = _int(data, "max_steps", low=-1)
-    if steps is None or steps <= 0:
+    derived_steps = steps is None or steps <= 0
+    if derived_steps:
         epochs = data.get("num_train_epochs", 3.0)
         if isinstance(epochs, bool) or not isinstance(epochs, (int, float)) or epochs <= 0:
             raise invalid("num_train_epochs", epochs, "must be a positive number")
@@ -452,15 +458,27 @@ def from_training_args(
         params["num_warmup_steps"] = num_warmup
     if "num_training_steps" in names and kind not in HF_DROPS_TRAINING_STEPS:
         params["num_training_steps"] = steps
+    if num_warmup == 0:
+        warm = "no warm-up"
+    elif warmup >= 1:
+        warm = f"{num_warmup} warm-up steps (warmup_steps)"
+    else:
+        warm = (
+            f"{num_warmup} warm-up steps (warmup_{'steps' if warmup > 0 else 'ratio'} {warmup or ratio:g} of the run)"
+        )
+    ignored = sorted(str(k) for k in data if k not in _TRAINER_FIELDS)
+    _tell(
+        notes,
+        f"Read a Hugging Face TrainingArguments ({kind!r} → {spec.name}): learning_rate {float(lr):g}"
+        + ("" if "learning_rate" in data else " (transformers' default)")
+        + f", {warm}, {steps} steps ("
+        + (f"max_steps {steps}" if not derived_steps else "from num_train_epochs, as below")
+        + ")"
+        + (f"; ignored {len(ignored)} fields that do not shape the schedule ({_listed(ignored, 6)})" if ignored else "")
+        + ".",
+    )
     for line in derived:
         _tell(notes, line)
-    ignored = sorted(str(k) for k in data if k not in _TRAINER_FIELDS)
-    if ignored:
-        _tell(
-            notes,
-            f"Read a Hugging Face TrainingArguments ({kind!r} → {spec.name}); ignored {len(ignored)} fields that "
-            f"do not shape the schedule ({_listed(ignored, 6)}).",
-        )
     config = ScheduleConfig.make(spec.name, params, steps=steps, base_lr=float(lr))
     if value_refusal is not None:
         resolve(config)  # lrlab names the field where it can
@@ -551,7 +569,7 @@ def from_timm_args(
     later: list[str] = []  # said after what was read
     from lrlab.schedulers.timm_specs import SCHED_CLASSES, returned_epochs
 
-    if sched not in SCHED_CLASSES:
+    if not isinstance(sched, str) or sched not in SCHED_CLASSES:
         raise invalid(
             "sched",
             sched,
@@ -579,6 +597,7 @@ def from_timm_args(
     metric = data.get("eval_metric", "top1")
     params["plateau_mode"] = "min" if metric == "loss" else "max"
     lr = _timm_lr(data, batch, accum, n_dev, later)
+    optimizer = _timm_optimizer(data, later)
     epochs_note = "sched_on_updates is false: the lr changes once per epoch"
     if dataset_size is None:
         if on_updates:
@@ -628,32 +647,59 @@ def from_timm_args(
         _tell(notes, "epoch_repeats is set: give the dataset size of one repeated epoch.")
     if data.get("start_epoch"):
         _tell(notes, f"start_epoch {data['start_epoch']} is ignored: the curve shows the run from its start.")
-    used = set(TIMM_ARGS) | TIMM_RUN_KEYS
+    used = set(TIMM_ARGS) | TIMM_RUN_KEYS | ({"opt_betas"} if optimizer["optimizer"] in ("adam", "adamw") else set())
     ignored = [k for k in data if k not in used]
     if ignored:
         _tell(notes, f"Ignored {len(ignored)} keys that do not shape the schedule ({_listed(ignored, 6)}).")
-    optimizer, momentum = _timm_optimizer(data)
-    return ScheduleConfig.make(
-        spec.name,
-        params,
-        steps=steps,
-        steps_per_epoch=per_epoch,
-        base_lr=lr,
-        optimizer=optimizer,
-        momentum=momentum,
-    )
+    return ScheduleConfig.make(spec.name, params, steps=steps, steps_per_epoch=per_epoch, base_lr=lr, **optimizer)
 
 
-def _timm_optimizer(data: Mapping[str, Any]) -> tuple[str, float]:
-    opt = str(data.get("opt") or "sgd").lower()
+#: timm's optimizer names (``create_optimizer_v2``'s ``opt``, after a ``lookahead_`` prefix) lrlab draws as
+#: they are; every other name is drawn as SGD, with a note. timm's ``sgd`` and ``nesterov`` are SGD with
+#: Nesterov momentum, ``momentum`` plain SGD with momentum.
+TIMM_OPTIMIZERS = {"sgd": "sgd", "nesterov": "sgd", "momentum": "sgd", "adam": "adam", "adamw": "adamw",
+                   "adagrad": "adagrad"}  # fmt: skip
+
+
+def _timm_optimizer(data: Mapping[str, Any], notes: list[str] | None) -> dict[str, Any]:
+    """lrlab's optimizer settings for args.yaml's ``opt``, ``momentum`` and ``opt_betas`` (timm's train.py
+    defaults: sgd, 0.9, torch's betas). The scheduler's lr does not depend on them; the momentum and beta1
+    columns and the exported code do."""
+    opt = data.get("opt", "sgd")
+    if not isinstance(opt, str) or not opt.strip():
+        raise invalid("opt", opt, "must be the name of a timm optimizer, e.g. 'sgd', 'adamw' (create_optimizer_v2)")
+    parts = opt.lower().split("_")  # timm: opt.split('_'), the last part names the optimizer
+    name = TIMM_OPTIMIZERS.get(parts[-1])
+    if len(parts) > 1:
+        _tell(notes, f"opt {opt!r}: lrlab draws the {parts[-1]} optimizer without the {'_'.join(parts[:-1])} wrapper.")
     momentum = data.get("momentum", 0.9)
-    if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not 0 <= momentum < 1:
-        momentum = 0.9
-    if opt.endswith("adamw"):
-        return "adamw", float(momentum)
-    if opt.endswith("adam"):
-        return "adam", float(momentum)
-    return "sgd", float(momentum)
+    momentum_ok = _is_num(momentum) and 0 <= momentum < 1
+    if name is None:
+        used = float(momentum) if momentum_ok else 0.9
+        _tell(
+            notes,
+            f"opt {opt!r} is drawn as SGD with momentum {used:g}: lrlab models SGD, Adam, AdamW and Adagrad "
+            "(the lr timm's scheduler sets does not depend on the optimizer).",
+        )
+        return {"optimizer": "sgd", "momentum": used}
+    if name == "sgd":
+        if not momentum_ok:
+            raise invalid(
+                "momentum", momentum, f"must be a number in [0, 1): SGD's momentum (opt {opt!r}; timm's default 0.9)"
+            )
+        if parts[-1] in ("sgd", "nesterov"):
+            _tell(notes, f"opt {opt!r} is timm's SGD with Nesterov momentum: lrlab draws SGD (the same lr curve).")
+        if "momentum" not in data:
+            _tell(notes, "momentum is not set: train.py's default, 0.9.")
+        return {"optimizer": "sgd", "momentum": float(momentum)}
+    if name in ("adam", "adamw"):
+        betas = data.get("opt_betas")
+        if betas is None:
+            return {"optimizer": name}
+        if not (isinstance(betas, list) and len(betas) == 2 and all(_is_num(b) and 0 <= b < 1 for b in betas)):
+            raise invalid("opt_betas", betas, f"must be null (torch's default) or two numbers in [0, 1) for {opt!r}")
+        return {"optimizer": name, "betas": tuple(float(b) for b in betas)}
+    return {"optimizer": name}
 
 
 # ---- Lightning CLI config ------------------------------------------------------------------------------
@@ -732,7 +778,11 @@ def from_lightning_cli(
     unless the file says otherwise (``interval`` / ``frequency`` beside ``class_path`` or in an
     ``lr_scheduler_config`` mapping). The run is ``trainer.max_steps`` optimizer steps when set, else
     ``trainer.max_epochs`` (Lightning's default 1000) epochs of ``ceil(batches / accumulate_grad_batches)``
-    steps, ``batches = ceil(dataset_size / (batch_size × devices))`` (``limit_train_batches`` applied).
+    steps (whichever ends first when both are set), ``batches = ceil(dataset_size / (batch_size × world))``
+    (``limit_train_batches`` applied), ``world = trainer.devices × trainer.num_nodes`` — or ``devices``
+    when the caller gives it (the processes in all); ``devices: auto`` / -1 count as 1, with a note.
+    A ``frequency`` other than 1 is drawn exactly where Lightning's steps are one in every k optimizer
+    steps of the run (:func:`_lightning_frequency`), and refused, saying why, where they are not.
     """
     trainer = data.get("trainer") or {}
     if not isinstance(trainer, Mapping):
@@ -788,8 +838,10 @@ def from_lightning_cli(
             continue  # torch's None means "derived from the run": lrlab's default follows the run too
         else:
             params[key] = value
-    if name == "OneCycleLR" and init.get("total_steps") is None and init.get("epochs") and init.get("steps_per_epoch"):
-        params["total_steps"] = init["epochs"] * init["steps_per_epoch"]
+    one_cycle = [_int(init, k, low=1, name=f"lr_scheduler.init_args.{k}") for k in ("epochs", "steps_per_epoch")
+                 if name == "OneCycleLR"]  # fmt: skip
+    if one_cycle and init.get("total_steps") is None and all(one_cycle):
+        params["total_steps"] = one_cycle[0] * one_cycle[1]  # torch: total_steps, else epochs × steps_per_epoch
         _tell(
             notes,
             f"total_steps = epochs {init['epochs']} × steps_per_epoch {init['steps_per_epoch']}, as torch sets it.",
@@ -798,13 +850,26 @@ def from_lightning_cli(
         _tell(notes, f"Not used: {', '.join(dropped)} (lrlab feeds ReduceLROnPlateau a synthetic metric).")
     # how Lightning steps it
     where = data.get("lr_scheduler_config")
+    if where is not None and not isinstance(where, Mapping):
+        raise invalid("lr_scheduler_config", where, "must be a mapping of Lightning's interval and frequency")
     extra = where if isinstance(where, Mapping) else section if isinstance(section, Mapping) else {}
     interval = extra.get("interval", "epoch")
-    if interval not in ("step", "epoch"):
+    if not isinstance(interval, str) or interval not in ("step", "epoch"):
         raise invalid("interval", interval, "must be 'step' or 'epoch' (Lightning's lr_scheduler_config)")
     frequency = extra.get("frequency", 1)
-    if frequency != 1:
-        raise invalid("frequency", frequency, "must be 1: lrlab steps the scheduler every step or every epoch")
+    if isinstance(frequency, bool) or not isinstance(frequency, int) or frequency < 1:
+        raise invalid(
+            "frequency",
+            frequency,
+            f"must be a positive integer: Lightning steps the scheduler every frequency {interval}s",
+        )
+    if frequency != 1 and spec.needs_metric:
+        raise invalid(
+            "frequency",
+            frequency,
+            f"must be 1 for {name}: lrlab steps a metric-driven scheduler at each evaluation (eval_every), not by "
+            "Lightning's interval and frequency",
+        )
     if "interval" not in extra:
         _tell(
             notes,
@@ -814,37 +879,86 @@ def from_lightning_cli(
     max_steps = _int(trainer, "max_steps", low=-1, name="trainer.max_steps")
     max_epochs = _int(trainer, "max_epochs", low=-1, name="trainer.max_epochs")
     accum = _int(trainer, "accumulate_grad_batches", low=1, name="trainer.accumulate_grad_batches") or 1
-    n_dev = devices or (
-        trainer.get("devices") if isinstance(trainer.get("devices"), int) and trainer["devices"] > 0 else 1
-    )
+    nodes = _int(trainer, "num_nodes", low=1, name="trainer.num_nodes") or 1
+    per_device = _lightning_devices(trainer.get("devices", "auto"))
+    limit = trainer.get("limit_train_batches")
+    if limit is not None and not (
+        (isinstance(limit, float) and 0 < limit <= 1)
+        or (isinstance(limit, int) and not isinstance(limit, bool) and limit > 0)
+    ):
+        raise invalid(
+            "trainer.limit_train_batches",
+            limit,
+            "must be a share of the batches in (0, 1.0] or a number of batches ≥ 1",
+        )
+    read_trainer = {"max_steps", "max_epochs"}
+    read_from: list[str] = []  # fields read outside optimizer, lr_scheduler and trainer
     per_epoch, how = steps_per_epoch, f"steps_per_epoch {steps_per_epoch} (given)"
+    batches: int | None = steps_per_epoch if steps_per_epoch is not None and accum == 1 else None
     if per_epoch is None and dataset_size is not None:
-        batch = batch_size or _lightning_batch_size(data)
+        read_trainer |= {"accumulate_grad_batches", "devices", "num_nodes", "limit_train_batches"}
+        batch, batch_from = (batch_size, "given") if batch_size else _lightning_batch_size(data)
         if batch is None:
             raise LrlabError(
                 "Invalid batch_size: not given and not in the config's data or model init_args: give the batch size",
                 field="batch_size",
             )
-        batches = math.ceil(dataset_size / (batch * n_dev))
-        how = f"ceil(ceil({dataset_size} / ({batch} batch × {n_dev} device{'s' if n_dev != 1 else ''}))"
-        limit = trainer.get("limit_train_batches")
-        if isinstance(limit, float) and not isinstance(limit, bool) and 0 < limit < 1:
-            batches, how = int(batches * limit), f"ceil(int(ceil({dataset_size} / ({batch} × {n_dev})) × {limit:g})"
-        elif isinstance(limit, int) and not isinstance(limit, bool) and limit > 0:
-            batches, how = min(batches, limit), f"ceil(min(ceil({dataset_size} / ({batch} × {n_dev})), {limit})"
+        if batch_from != "given":
+            read_from.append(batch_from)
+            _tell(notes, f"batch_size {batch} from {batch_from}.")
+        if devices is not None:
+            world, dev_text = devices, f"{devices} device{'s' if devices != 1 else ''}"
+            if "devices" in trainer or "num_nodes" in trainer:
+                _tell(
+                    notes,
+                    f"devices {devices} (given) is the number of processes in all: it replaces the file's "
+                    f"trainer.devices {trainer.get('devices')!r} × trainer.num_nodes {nodes}.",
+                )
+        else:
+            if per_device is None:
+                _tell(
+                    notes,
+                    f"trainer.devices {trainer.get('devices', 'auto')!r} depends on the machine that trains: counted "
+                    "as 1 device per node; give devices (the processes in all) to count yours.",
+                )
+            n = per_device or 1
+            world = n * nodes
+            dev_text = f"{n} device{'s' if n != 1 else ''}" + (f" × {nodes} nodes" if nodes != 1 else "")
+            if nodes != 1:
+                _tell(notes, f"world size = trainer.devices {n} × trainer.num_nodes {nodes} = {world} processes.")
+        batches = math.ceil(dataset_size / (batch * world))
+        how = f"ceil(ceil({dataset_size} / ({batch} batch × {dev_text}))"
+        if isinstance(limit, float) and limit < 1:
+            batches, how = int(batches * limit), f"ceil(int(ceil({dataset_size} / ({batch} × {world})) × {limit:g})"
+        elif isinstance(limit, int):
+            batches, how = min(batches, limit), f"ceil(min(ceil({dataset_size} / ({batch} × {world})), {limit})"
         per_epoch = max(1, math.ceil(batches / accum))
         how += f" / {accum} accumulation) = {per_epoch} optimizer steps per epoch"
     if max_steps is not None and max_steps > 0:
         steps = max_steps
         if per_epoch is None:
-            if interval == "epoch":
+            if interval == "epoch" or frequency != 1:
                 raise LrlabError(
-                    "Invalid dataset_size: not given, and the scheduler steps once per epoch of a run of "
-                    f"trainer.max_steps {max_steps}: give the dataset size (or the steps per epoch)",
+                    "Invalid dataset_size: not given, and "
+                    + (
+                        "the scheduler steps once per epoch"
+                        if interval == "epoch"
+                        else f"Lightning counts frequency {frequency} in batches of each epoch (batch_idx restarts "
+                        "every epoch)"
+                    )
+                    + f" of a run of trainer.max_steps {max_steps}: give the dataset size (or the steps per epoch)",
                     field="dataset_size",
                 )
             per_epoch, how = 1, "1 (not needed: the scheduler steps every optimizer step)"
-        _tell(notes, f"steps = trainer.max_steps = {steps}; steps per epoch: {how}.")
+        elif max_epochs is not None and max_epochs > 0 and max_epochs * per_epoch < max_steps:
+            steps = max_epochs * per_epoch
+            _tell(
+                notes,
+                f"trainer.max_epochs {max_epochs} ends the run before trainer.max_steps {max_steps}: Lightning stops at "
+                "whichever comes first.",
+            )
+        _tell(notes, f"steps = {'trainer.max_steps' if steps == max_steps else 'trainer.max_epochs'} = {steps}; "
+                     f"steps per epoch: {how}.")  # fmt: skip
     else:
         epochs = max_epochs if max_epochs is not None and max_epochs > 0 else 1000
         src = "trainer.max_epochs" if max_epochs is not None and max_epochs > 0 else "Lightning's default max_epochs"
@@ -858,22 +972,128 @@ def from_lightning_cli(
             per_epoch, how = 1, "1 (no dataset size: each step of the curve is one epoch)"
         steps = epochs * per_epoch
         _tell(notes, f"steps = {epochs} epochs ({src}) × {how} = {steps}.")
-    ignored = [k for k in data if k not in ("optimizer", "lr_scheduler", "lr_scheduler_config", "trainer")]
-    if ignored:
-        _tell(notes, f"Read a Lightning CLI config ({path}); ignored {_listed(ignored)}.")
-    return ScheduleConfig.make(name, params, steps=steps, steps_per_epoch=per_epoch, interval=interval, **run)
+    stepping, every = _lightning_frequency(interval, frequency, per_epoch, batches, accum, notes)
+    # what was read and what was not
+    ignored = [str(k) for k in data if k not in ("optimizer", "lr_scheduler", "lr_scheduler_config", "trainer")]
+    for field in read_from:
+        top = field.partition(".")[0]
+        if top in ignored:
+            ignored[ignored.index(top)] = f"{top} (all but {field})"
+    ignored += [f"trainer.{k}" for k in trainer if k not in read_trainer]
+    _tell(
+        notes,
+        f"Read a Lightning CLI config: {path} stepped every "
+        + (f"{frequency} {interval}s" if frequency != 1 else interval)
+        + f", {opt_path} lr {float(run['base_lr']):g}"
+        + (f", {', '.join(read_from)}" if read_from else "")
+        + (f"; ignored {_listed(ignored)}" if ignored else "")
+        + ".",
+    )
+    return ScheduleConfig.make(name, params, steps=steps, steps_per_epoch=every, interval=stepping, **run)
 
 
-def _lightning_batch_size(data: Mapping[str, Any]) -> int | None:
-    """``batch_size`` from the data module's or the model's init_args (where LightningCLI examples keep it)."""
+def _lightning_devices(value: Any) -> int | None:
+    """The devices per node ``trainer.devices`` asks for, or None where the machine decides (``auto``, -1)."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text in ("auto", "-1"):
+            return None
+        if "," in text:  # Lightning: "0,1" lists device indices
+            value = [p.strip() for p in text.split(",") if p.strip()]
+            if value and all(p.isdigit() for p in value):
+                return len(value)
+        elif text.isdigit() and int(text) > 0:
+            return int(text)
+    elif value is None or (isinstance(value, int) and not isinstance(value, bool) and value == -1):
+        return None
+    elif isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    elif isinstance(value, list) and value and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        return len(value)
+    raise invalid(
+        "trainer.devices", value, "must be a number of devices ≥ 1, a list of device indices, 'auto' or -1 (all)"
+    )
+
+
+def _lightning_frequency(
+    interval: str, frequency: int, per_epoch: int, batches: int | None, accum: int, notes: list[str] | None
+) -> tuple[str, int]:
+    """lrlab's (interval, steps_per_epoch) that step the scheduler when Lightning does with ``frequency``.
+
+    Lightning steps it when ``(current_epoch + 1) % frequency == 0`` after an epoch (``interval: epoch``),
+    or ``(batch_idx + 1) % frequency == 0`` after an optimizer step (``interval: step``; ``batch_idx``
+    restarts every epoch and counts batches, not optimizer steps). lrlab steps once every
+    ``steps_per_epoch`` optimizer steps (``interval: epoch``): the same when the steps Lightning picks
+    are every k-th of the run."""
+    if frequency == 1:
+        return interval, per_epoch
+    if interval == "epoch":
+        every = frequency * per_epoch
+        _tell(
+            notes,
+            f"frequency {frequency}: Lightning steps the scheduler after epochs {frequency}, {2 * frequency}, …; "
+            f"lrlab steps it once every {frequency} × {per_epoch} = {every} optimizer steps (steps_per_epoch "
+            f"{every}): the lr at every optimizer step is Lightning's, and the curve's epoch column counts periods "
+            f"of {frequency} epochs.",
+        )
+        return "epoch", every
+    if batches is None:
+        raise invalid(
+            "frequency",
+            frequency,
+            f"can't be placed without the batches per epoch: with interval 'step' Lightning steps the scheduler "
+            f"after batches {frequency}, {2 * frequency}, … of each epoch, and with accumulate_grad_batches {accum} "
+            "steps_per_epoch does not say how many batches an epoch has: give the dataset size and batch size",
+        )
+    ends = [b for b in range(1, batches + 1) if b % accum == 0 or b == batches]  # the optimizer steps
+    stepped = [j for j, b in enumerate(ends, start=1) if b % frequency == 0]
+    k = stepped[0] if stepped else 0
+    if stepped and per_epoch % k == 0 and stepped == list(range(k, per_epoch + 1, k)):
+        if k == 1:
+            _tell(notes, f"frequency {frequency} with accumulate_grad_batches {accum}: every optimizer step ends on "
+                         f"a batch number divisible by {frequency}, so the scheduler steps every optimizer step.")  # fmt: skip
+            return "step", per_epoch
+        _tell(
+            notes,
+            f"frequency {frequency}: Lightning steps the scheduler after batches {frequency}, {2 * frequency}, … of "
+            f"each epoch, every {k}th of the {per_epoch} optimizer steps; lrlab steps it once every {k} optimizer "
+            f"steps (interval 'epoch', steps_per_epoch {k}): the lr at every optimizer step is Lightning's, and the "
+            f"curve's epoch column counts periods of {k} optimizer steps.",
+        )
+        return "epoch", k
+    if not stepped:
+        why = f"it is more than the {batches} batches of an epoch, so Lightning would never step the scheduler"
+    else:
+        why = (
+            f"Lightning steps the scheduler after batches {frequency}, {2 * frequency}, … of each epoch (batch_idx "
+            f"restarts every epoch), which with {batches} batches per epoch is optimizer step "
+            f"{', '.join(map(str, stepped[:4]))}{', …' if len(stepped) > 4 else ''} of each of its {per_epoch}: not "
+            "one step in every k of the run, which is what lrlab can draw"
+        )
+    raise invalid(
+        "frequency",
+        frequency,
+        f"{why}. Use a frequency that divides the {batches} batches per epoch"
+        + (f" and is a multiple of accumulate_grad_batches {accum}" if accum > 1 else "")
+        + " (or frequency 1)",
+    )
+
+
+def _lightning_batch_size(data: Mapping[str, Any]) -> tuple[int | None, str]:
+    """``batch_size`` from the data module's or the model's init_args (where LightningCLI examples keep it),
+    and the field it came from."""
     for section in ("data", "model"):
         part = data.get(section)
         if isinstance(part, Mapping):
             args = part.get("init_args") if isinstance(part.get("init_args"), Mapping) else part
+            field = f"{section}.init_args.batch_size" if args is not part else f"{section}.batch_size"
             value = args.get("batch_size")
-            if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-                return value
-    return None
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise invalid(field, value, "must be a positive integer (or give batch_size)")
+            return value, field
+    return None, ""
 
 
 # ---- a serialized Keras schedule ----------------------------------------------------------------------
@@ -896,6 +1116,36 @@ _KERAS_SPAN = {
     "PolynomialDecay": "decay_steps",
 }
 DEFAULT_STEPS = ScheduleConfig.steps  # lrlab's default run length
+#: The type each Keras schedule argument takes (Keras 3.15's constructors); the rest are numbers.
+_KERAS_KINDS: dict[str, str] = {
+    "warmup_target": "number or null",
+    "staircase": "true or false",
+    "cycle": "true or false",
+    "boundaries": "a list of numbers",
+    "values": "a list of numbers",
+}
+
+
+def _check_keras_types(name: str, config: Mapping[str, Any]) -> None:
+    """Each argument of a serialized Keras schedule has the type Keras's constructor takes, or a named refusal."""
+    for key, value in config.items():
+        kind = _KERAS_KINDS.get(key, "a number")
+        ok = {
+            "a number": _is_num(value),
+            "number or null": value is None or _is_num(value),
+            "true or false": isinstance(value, bool),
+            "a list of numbers": isinstance(value, list) and all(_is_num(v) for v in value),
+        }[kind]
+        if not ok:
+            raise invalid(f"config.{key}", value, f"must be {kind} ({name}'s {key} in Keras)")
+    if name == "PiecewiseConstantDecay" and len(config["values"]) != len(config["boundaries"]) + 1:
+        raise invalid(
+            "config.values",
+            config["values"],
+            f"must hold one more value than boundaries ({len(config['boundaries'])}): the value before the first "
+            'boundary, then one after each (Keras: "The length of boundaries should be 1 less than the length of '
+            'values")',
+        )
 
 
 def from_keras(data: Mapping[str, Any], *, steps: int | None = None, notes: list[str] | None = None) -> ScheduleConfig:
@@ -914,7 +1164,7 @@ def from_keras(data: Mapping[str, Any], *, steps: int | None = None, notes: list
             raise invalid("learning_rate.config", config, "must be the schedule's mapping of arguments")
     name = data.get("class_name")
     module = data.get("module")
-    if name not in KERAS_ARGS or data.get("registered_name") not in (None, name):
+    if not isinstance(name, str) or name not in KERAS_ARGS or data.get("registered_name") not in (None, name):
         raise invalid(
             "class_name",
             name if data.get("registered_name") in (None, name) else data.get("registered_name"),
@@ -934,6 +1184,7 @@ def from_keras(data: Mapping[str, Any], *, steps: int | None = None, notes: list
             f"Invalid config: {name} needs {missing[0]} (Keras: missing a required argument)",
             field=f"config.{missing[0]}",
         )
+    _check_keras_types(name, {k: v for k, v in config.items() if k != "name"})
     params = {k: config.get(k, defaults.get(k)) for k in KERAS_ARGS[name]}
     run: dict[str, Any] = {}
     if name == "PiecewiseConstantDecay":

@@ -15,6 +15,7 @@ import json
 import math
 import os
 import sys
+import warnings
 from argparse import Namespace
 from pathlib import Path
 
@@ -158,6 +159,25 @@ def test_a_run_in_epochs_counts_devices_and_says_how(tmp_path):
     )
 
 
+def test_a_plain_training_args_json_says_what_it_read(tmp_path):
+    """Nothing unknown, no kwargs: still one note with the scheduler type, lr, warm-up and run length."""
+    text = _training_args(tmp_path, lr_scheduler_type="linear", learning_rate=2e-4, warmup_steps=10, max_steps=100)
+    notes: list[str] = []
+    import_config(text, notes=notes)
+    read = [n for n in notes if n.startswith("Read a Hugging Face TrainingArguments")]
+    assert read == [
+        "Read a Hugging Face TrainingArguments ('linear' → get_linear_schedule_with_warmup): learning_rate 0.0002, "
+        "10 warm-up steps (warmup_steps), 100 steps (max_steps 100); ignored " + read[0].partition("; ignored ")[2]
+    ], notes
+    minimal = json.dumps({"lr_scheduler_type": "cosine", "max_steps": 50})
+    notes = []
+    import_config(minimal, notes=notes)
+    assert notes == [
+        "Read a Hugging Face TrainingArguments ('cosine' → get_cosine_schedule_with_warmup): learning_rate 5e-05 "
+        "(transformers' default), no warm-up, 50 steps (max_steps 50)."
+    ]
+
+
 # ---- timm's args.yaml ------------------------------------------------------------------------------------
 
 
@@ -246,6 +266,29 @@ def test_bad_timm_args_are_refused_naming_the_key(changes, field, words):
     with pytest.raises(LrlabError) as raised:
         import_config(yaml.safe_dump(_timm_args(**changes)), dataset_size=1000)
     assert raised.value.field == field and words in str(raised.value), str(raised.value)
+
+
+def test_a_timm_momentum_outside_0_1_is_refused_not_replaced():
+    with pytest.raises(LrlabError) as raised:
+        import_config(yaml.safe_dump(_timm_args(momentum=1.5)))
+    assert raised.value.field == "momentum"
+    assert "Invalid momentum (1.5): must be a number in [0, 1)" in str(raised.value)
+    config = import_config(yaml.safe_dump(_timm_args(momentum=0.8)))
+    assert (config.optimizer, config.momentum) == ("sgd", 0.8)
+
+
+def test_a_timm_optimizer_lrlab_does_not_model_is_drawn_as_sgd_with_a_note_naming_it():
+    notes: list[str] = []
+    config = import_config(yaml.safe_dump(_timm_args(opt="lamb", momentum=0.7)), notes=notes)
+    assert (config.optimizer, config.momentum) == ("sgd", 0.7)
+    assert any(n.startswith("opt 'lamb' is drawn as SGD with momentum 0.7") for n in notes), notes
+    notes = []
+    config = import_config(yaml.safe_dump(_timm_args(opt="adamw", opt_betas=[0.8, 0.99], momentum=1.5)), notes=notes)
+    assert (config.optimizer, config.betas) == ("adamw", (0.8, 0.99))  # AdamW takes no momentum: not refused
+    assert not any("drawn as SGD" in n for n in notes), notes
+    with pytest.raises(LrlabError) as raised:
+        import_config(yaml.safe_dump(_timm_args(opt=["sgd"])))
+    assert raised.value.field == "opt"
 
 
 def test_a_dataset_smaller_than_a_batch_is_refused_as_timms_loader_would_give_no_update():
@@ -361,6 +404,119 @@ def test_bad_lightning_configs_are_refused_naming_the_field(text, field):
     assert raised.value.field == field, str(raised.value)
 
 
+def test_lightning_counts_num_nodes_in_the_world_size_and_says_how():
+    text = _print_config(
+        "--optimizer", "SGD", "--optimizer.lr", "0.1", "--lr_scheduler", "StepLR", "--lr_scheduler.step_size", "3",
+        "--trainer.max_epochs", "2", "--trainer.devices", "2", "--trainer.num_nodes", "4",
+    )  # fmt: skip
+    notes: list[str] = []
+    config = import_config(text, dataset_size=1000, batch_size=32, notes=notes)
+    per_epoch = math.ceil(1000 / (32 * 2 * 4))  # DistributedSampler over devices × num_nodes = 8 processes: 4
+    assert (config.steps_per_epoch, config.steps) == (per_epoch, 2 * per_epoch) == (4, 8)
+    assert "world size = trainer.devices 2 × trainer.num_nodes 4 = 8 processes." in notes, notes
+    assert any("ceil(ceil(1000 / (32 batch × 2 devices × 4 nodes)) / 1 accumulation) = 4" in n for n in notes), notes
+
+
+def test_lightning_devices_auto_is_counted_as_one_device_with_a_note(lightning_steplr):
+    assert "devices: auto" in lightning_steplr
+    notes: list[str] = []
+    config = import_config(lightning_steplr, dataset_size=1000, batch_size=50, notes=notes)
+    assert config.steps_per_epoch == 20
+    assert any(n.startswith("trainer.devices 'auto' depends on the machine that trains: counted as 1") for n in notes)
+    notes = []
+    assert (
+        import_config(lightning_steplr, dataset_size=1000, batch_size=50, devices=4, notes=notes).steps_per_epoch == 5
+    )
+    assert not any("'auto' depends" in n for n in notes), notes
+
+
+def test_lightning_notes_say_batch_size_came_from_model_init_args_and_list_ignored_trainer_keys(lightning_steplr):
+    data = yaml.safe_load(lightning_steplr)
+    data["model"] = {"class_path": "my.Model", "init_args": {"batch_size": 25, "hidden": 64}}
+    notes: list[str] = []
+    config = import_config(yaml.safe_dump(data), dataset_size=1000, notes=notes)
+    assert config.steps_per_epoch == 40
+    assert "batch_size 25 from model.init_args.batch_size." in notes, notes
+    (read,) = [n for n in notes if n.startswith("Read a Lightning CLI config")]
+    assert "model (all but model.init_args.batch_size)" in read and "trainer.accelerator" in read, read
+    assert "trainer.max_epochs" not in read and "trainer.devices" not in read, read
+    with pytest.raises(LrlabError) as raised:
+        data["model"]["init_args"]["batch_size"] = "25"
+        import_config(yaml.safe_dump(data), dataset_size=1000)
+    assert raised.value.field == "model.init_args.batch_size"
+
+
+def _lightning_lrs(interval: str, frequency: int, samples: int, batch: int, accum: int, epochs: int) -> list[float]:
+    """The lr at every optimizer step of a real Lightning run: StepLR(step_size=1, gamma=0.5) under
+    configure_optimizers' {interval, frequency}."""
+    lightning = pytest.importorskip("lightning")
+    lrs: list[float] = []
+
+    class Model(lightning.LightningModule):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Linear(1, 1)
+
+        def training_step(self, batch, index):
+            return self.w(batch).sum()
+
+        def configure_optimizers(self):
+            optimizer = torch.optim.SGD(self.parameters(), lr=0.1)
+            scheduler = torch.optim.lr_scheduler.StepLR(optimizer, 1, gamma=0.5)
+            return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": interval,
+                                                               "frequency": frequency}}  # fmt: skip
+
+        def optimizer_step(self, *args, **kwargs):
+            lrs.append(self.trainer.optimizers[0].param_groups[0]["lr"])
+            super().optimizer_step(*args, **kwargs)
+
+    loader = torch.utils.data.DataLoader(torch.zeros(samples, 1), batch_size=batch)
+    trainer = lightning.Trainer(
+        max_epochs=epochs, accumulate_grad_batches=accum, accelerator="cpu", devices=1, logger=False,
+        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+    )  # fmt: skip
+    trainer.fit(Model(), loader)
+    return lrs
+
+
+def _frequency_config(interval: str, frequency: int, epochs: int, accum: int = 1) -> str:
+    return yaml.safe_dump({
+        "optimizer": {"class_path": "torch.optim.SGD", "init_args": {"lr": 0.1}},
+        "lr_scheduler": {"class_path": "torch.optim.lr_scheduler.StepLR", "init_args": {"step_size": 1, "gamma": 0.5}},
+        "lr_scheduler_config": {"interval": interval, "frequency": frequency},
+        "trainer": {"max_epochs": epochs, "accumulate_grad_batches": accum, "devices": 1},
+    })  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("interval", "frequency", "samples", "batch", "accum", "epochs"),
+    [("epoch", 2, 30, 10, 1, 5), ("step", 3, 60, 10, 1, 2), ("step", 3, 60, 10, 2, 2), ("step", 2, 60, 10, 2, 2)],
+)
+def test_lightning_frequency_steps_the_scheduler_where_a_real_lightning_run_does(
+    interval, frequency, samples, batch, accum, epochs
+):
+    expected = _lightning_lrs(interval, frequency, samples, batch, accum, epochs)
+    notes: list[str] = []
+    text = _frequency_config(interval, frequency, epochs, accum)
+    config = import_config(text, dataset_size=samples, batch_size=batch, notes=notes)
+    assert config.steps == len(expected)
+    np.testing.assert_allclose(_lrs(config), expected, rtol=1e-12)
+    assert any(n.startswith(f"frequency {frequency}") for n in notes), notes
+
+
+def test_a_step_frequency_lightning_restarts_each_epoch_is_refused_saying_why_and_what_to_do():
+    """7 batches an epoch, frequency 3: Lightning steps after batches 3 and 6 of each epoch (batch_idx restarts),
+    steps 3, 6, 10, 13, … of the run: not one in every k, which lrlab's steps_per_epoch can't draw."""
+    expected = _lightning_lrs("step", 3, 70, 10, 1, 2)
+    assert expected[:11] == [0.1] * 3 + [0.05] * 3 + [0.025] * 4 + [0.0125]  # steps after 3, 6, 10
+    with pytest.raises(LrlabError) as raised:
+        import_config(_frequency_config("step", 3, 2), dataset_size=70, batch_size=10)
+    message = str(raised.value)
+    assert raised.value.field == "frequency" and "Invalid frequency (3)" in message
+    assert "batch_idx restarts every epoch" in message and "optimizer step 3, 6 of each of its 7" in message
+    assert "Use a frequency that divides the 7 batches per epoch" in message
+
+
 # ---- a serialized Keras schedule -------------------------------------------------------------------------
 
 
@@ -414,6 +570,96 @@ def test_bad_keras_schedules_are_refused_naming_the_field(change, field, words):
     with pytest.raises(LrlabError) as raised:
         import_config(json.dumps(serialized))
     assert raised.value.field == field and words in str(raised.value), str(raised.value)
+
+
+def test_a_malformed_keras_file_is_refused_naming_the_field_not_a_type_error():
+    text = '{"class_name": "PiecewiseConstantDecay", "config": {"boundaries": 5, "values": [1, 2]}}'
+    with pytest.raises(LrlabError) as raised:
+        import_config(text)
+    assert raised.value.field == "config.boundaries"
+    assert str(raised.value) == (
+        "Invalid config.boundaries (5): must be a list of numbers (PiecewiseConstantDecay's boundaries in Keras)"
+    )
+    keras = _keras()
+    with pytest.raises(ValueError, match="should be 1 less than the length of values") as library:
+        keras.optimizers.schedules.PiecewiseConstantDecay([10, 20], [0.1, 0.01])
+    text = '{"class_name": "PiecewiseConstantDecay", "config": {"boundaries": [10, 20], "values": [0.1, 0.01]}}'
+    with pytest.raises(LrlabError, match="should be 1 less than the length of values") as raised:
+        import_config(text)
+    assert raised.value.field == "config.values" and library.value
+
+
+_WRONG = ["x", [1, 2], {"a": 1}, None, True, -3, float("nan"), [], 0]
+
+
+def _wrong_typed(data: dict) -> list[tuple[tuple[str, ...], object, dict]]:
+    """Every (key path, wrong value, mutated copy): each key of ``data``, nested too, set to each wrong value."""
+    out = []
+
+    def walk(part: dict, path: tuple[str, ...]):
+        for key, value in part.items():
+            for bad in _WRONG:
+                copy = json.loads(json.dumps(data))
+                target = copy
+                for step in path:
+                    target = target[step]
+                target[key] = bad
+                out.append(((*path, key), bad, copy))
+            if isinstance(value, dict):
+                walk(value, (*path, key))
+
+    walk(data, ())
+    return out
+
+
+def _only_lrlab_errors(cases, **kwargs):
+    crashed = []
+    for path, bad, data in cases:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                import_config(yaml.safe_dump(data), **kwargs)
+        except LrlabError:
+            pass
+        except Exception as exc:  # anything but a named refusal is a defect
+            crashed.append((path, bad, f"{type(exc).__name__}: {exc}"))
+    assert crashed == []
+
+
+@pytest.mark.parametrize(
+    "serialized",
+    [
+        {"class_name": "CosineDecay", "config": {"initial_learning_rate": 0.1, "decay_steps": 100, "alpha": 0.0,
+                                                 "warmup_target": 0.2, "warmup_steps": 10}},
+        {"class_name": "PolynomialDecay", "config": {"initial_learning_rate": 0.1, "decay_steps": 100, "power": 2.0,
+                                                     "end_learning_rate": 0.001, "cycle": False}},
+        {"class_name": "ExponentialDecay", "config": {"initial_learning_rate": 0.1, "decay_steps": 10,
+                                                      "decay_rate": 0.9, "staircase": True}},
+        {"class_name": "PiecewiseConstantDecay", "config": {"boundaries": [10, 20], "values": [0.1, 0.01, 0.001]}},
+        {"class_name": "Adam", "config": {"learning_rate": {"class_name": "CosineDecayRestarts", "config": {
+            "initial_learning_rate": 0.1, "first_decay_steps": 20, "t_mul": 2.0, "m_mul": 1.0, "alpha": 0.0}}}},
+    ],
+)  # fmt: skip
+def test_wrong_typed_values_in_a_keras_file_give_only_named_refusals(serialized):
+    _only_lrlab_errors(_wrong_typed(serialized))
+    _only_lrlab_errors(_wrong_typed(serialized), steps=200)
+
+
+def test_wrong_typed_values_in_lightning_and_timm_files_give_only_named_refusals():
+    lightning = {
+        "optimizer": {"class_path": "torch.optim.SGD", "init_args": {"lr": 0.1, "momentum": 0.9}},
+        "lr_scheduler": {"class_path": "torch.optim.lr_scheduler.OneCycleLR",
+                         "init_args": {"max_lr": 0.1, "epochs": 3, "steps_per_epoch": 10}},
+        "lr_scheduler_config": {"interval": "step", "frequency": 1},
+        "trainer": {"max_epochs": 3, "devices": 1, "num_nodes": 1, "accumulate_grad_batches": 1,
+                    "limit_train_batches": 1.0},
+        "model": {"init_args": {"batch_size": 32}},
+    }  # fmt: skip
+    _only_lrlab_errors(_wrong_typed(lightning), dataset_size=1000)
+    timm = _timm_args()
+    keys = ["sched", "epochs", "warmup_epochs", "decay_rate", "min_lr", "warmup_lr", "lr", "lr_base", "opt",
+            "momentum", "opt_betas", "batch_size", "grad_accum_steps", "sched_on_updates", "lr_noise"]  # fmt: skip
+    _only_lrlab_errors([c for c in _wrong_typed(timm) if c[0][0] in keys], dataset_size=5000)
 
 
 # ---- lrlab's own config is untouched -------------------------------------------------------------------
