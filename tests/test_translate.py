@@ -442,3 +442,20 @@ def test_the_api_names_stay_functions_whichever_module_was_imported_first():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "True"
+
+
+def test_warm_up_stable_decay_read_off_a_curve_is_transformers_wsd_and_is_identified_as_such():
+    """A plateau at the peak between warm-up and decay (WSD) is read off the curve: a LambdaLR written by
+    hand translates exactly into get_wsd_schedule, and identify names it from its curve alone."""
+    lam = (
+        "min(1, 0.1 + 0.9 * epoch / 10) if epoch < 70 else 0.1 + 0.9 * 0.5 * (1 + cos(pi * (epoch - 70) / 30))"
+    )
+    source = ScheduleConfig.make("LambdaLR", {"lr_lambda": lam}, steps=100, base_lr=1e-3)
+    found = lrlab.translate(source, to="transformers")
+    assert found.verdict == "exact" and found.scheduler == "get_wsd_schedule"
+    params = found.config.params_dict
+    assert (params["num_warmup_steps"], params["num_stable_steps"], params["num_decay_steps"]) == (10, 60, 30)
+    assert params["min_lr_ratio"] == pytest.approx(0.1)
+    assert max_rel(real(found.config), real(source)) <= 1e-9
+    best = lrlab.identify(real(source), top=3).best
+    assert best.exact and best.scheduler == "get_wsd_schedule"

@@ -4,7 +4,8 @@ Tried in order, each checked against the curve by the engine (a shape that does 
 real curve to :data:`~lrlab.translating.engine.SHAPE_CHECK` is not used, so a wrong guess costs only
 time):
 
-1. an optional warm-up from row 0 up to the curve's first maximum (linear or cosine), then one decay
+1. an optional warm-up from row 0 up to the curve's first maximum (linear or cosine), an optional
+   plateau at the peak (warm-up–stable–decay), then one decay
    (constant, linear, cosine, polynomial or exponential) to a floor that is either reached and held
    (the floor and the decay's length read off the curve) or not reached within the run (the floor
    and the length fitted by :func:`scipy.optimize.least_squares` on the decay's rows);
@@ -30,8 +31,10 @@ def _same(a: float, b: float) -> bool:
 
 def _stairs(lr: np.ndarray) -> Shape | None:
     change = [0] + [t for t in range(1, len(lr)) if not _same(lr[t], lr[t - 1])]
-    if len(change) < 2 or len(change) > MAX_STAIRS or len(change) * 2 > len(lr):
+    if len(change) < 2 or len(change) > MAX_STAIRS:
         return None
+    if any(b - a < 2 for a, b in zip(change, change[1:], strict=False)):
+        return None  # a value held for one row only is a curve sampled, not a stair
     return Shape(len(lr), merge([constant(t, float(lr[t])) for t in change]))
 
 
@@ -114,9 +117,17 @@ def infer(lr: np.ndarray) -> list[Shape]:
         return []
     shapes: list[Shape] = []
     top = int(np.argmax(lr))
+    # a plateau at the peak before the decay (warm-up–stable–decay, fastai's fit_flat_cos): the decay
+    # starts where the plateau ends
+    flat = top
+    while flat + 1 < lr.size and _same(lr[flat + 1], lr[top]):
+        flat += 1
+    starts = [top] if flat in (top, lr.size - 1) else [flat, top]
     for warm in _warmups(lr, top):
-        for decay in _decays(lr, top):
-            shapes.append(Shape(len(lr), merge(warm + decay), notes=("read off the curve",)))
+        for start in starts:
+            plateau = [constant(top, float(lr[top]))] if start > top else []
+            for decay in _decays(lr, start):
+                shapes.append(Shape(len(lr), merge(warm + plateau + decay), notes=("read off the curve",)))
     stairs = _stairs(lr)  # last: a smooth curve sampled coarsely also looks like stairs
     if stairs is not None:
         shapes.append(stairs)

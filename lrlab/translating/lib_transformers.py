@@ -223,10 +223,10 @@ def express(shape: Shape, run: Run, source: ScheduleConfig) -> Expressed:
         decay_seg.kind in ("linear", "cosine")
         and _int(decay_seg.length)
         and (not tail or (len(tail) == 1 and tail[0].kind == "constant" and math.isclose(tail[0].v0, floor)))
-        and (w == 0 or (warm_kind in ("linear", "cosine") and math.isclose(start, floor, rel_tol=1e-12, abs_tol=0)))
+        and (w == 0 or (warm_kind in ("linear", "cosine") and math.isclose(start, floor, rel_tol=1e-6, abs_tol=0)))
         and peak > 0
     ):
-        stable = _int(plateau.length) if plateau else 0
+        stable = _int(decay_seg.start - plateau.start) if plateau else 0  # a constant lasts until the next piece
         if stable is not None:
             decay = _int(decay_seg.length)
             params = {
