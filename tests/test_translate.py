@@ -447,9 +447,7 @@ def test_the_api_names_stay_functions_whichever_module_was_imported_first():
 def test_warm_up_stable_decay_read_off_a_curve_is_transformers_wsd_and_is_identified_as_such():
     """A plateau at the peak between warm-up and decay (WSD) is read off the curve: a LambdaLR written by
     hand translates exactly into get_wsd_schedule, and identify names it from its curve alone."""
-    lam = (
-        "min(1, 0.1 + 0.9 * epoch / 10) if epoch < 70 else 0.1 + 0.9 * 0.5 * (1 + cos(pi * (epoch - 70) / 30))"
-    )
+    lam = "min(1, 0.1 + 0.9 * epoch / 10) if epoch < 70 else 0.1 + 0.9 * 0.5 * (1 + cos(pi * (epoch - 70) / 30))"
     source = ScheduleConfig.make("LambdaLR", {"lr_lambda": lam}, steps=100, base_lr=1e-3)
     found = lrlab.translate(source, to="transformers")
     assert found.verdict == "exact" and found.scheduler == "get_wsd_schedule"

@@ -17,6 +17,8 @@ tutorials do — translates exactly into the libraries that have that schedule b
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from lrlab.translating.shape import Segment, Shape, constant, merge
@@ -33,7 +35,7 @@ def _stairs(lr: np.ndarray) -> Shape | None:
     change = [0] + [t for t in range(1, len(lr)) if not _same(lr[t], lr[t - 1])]
     if len(change) < 2 or len(change) > MAX_STAIRS:
         return None
-    if any(b - a < 2 for a, b in zip(change, change[1:], strict=False)):
+    if any(b - a < 2 for a, b in itertools.pairwise(change)):
         return None  # a value held for one row only is a curve sampled, not a stair
     return Shape(len(lr), merge([constant(t, float(lr[t])) for t in change]))
 
