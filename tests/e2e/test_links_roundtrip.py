@@ -46,6 +46,16 @@ def charts(page: Any) -> list[dict[str, Any]]:
     return page.evaluate(_CHARTS_JS) if page.locator(SCRIPT_DONE).count() else []
 
 
+def first_chart(page: Any) -> dict[str, Any] | None:
+    """The page's first chart, read once (None while a rerun has taken the charts off the page)."""
+    found = charts(page)
+    return found[0] if found else None
+
+
+def names_of(chart: dict[str, Any] | None) -> list[str] | None:
+    return [t["name"] for t in chart["traces"]] if chart else None
+
+
 def query(url: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(url).query, keep_blank_values=True).items()}
 
@@ -87,10 +97,10 @@ def test_a_compare_link_restores_log_axis_ratio_curve_b_and_colour_in_a_new_sess
     new_context: Any, base_url: str
 ) -> None:
     first = open_compare(new_context(), base_url + "/compare")
-    wait_until(first, lambda: [t["name"] for t in charts(first)[0]["traces"]] == DEFAULT_CURVES, "the default curves")
+    wait_until(first, lambda: names_of(first_chart(first)) == DEFAULT_CURVES, "the default curves")
 
     first.get_by_text("Log-scale y axis", exact=True).click()
-    wait_until(first, lambda: charts(first) and charts(first)[0]["yaxis"] == "log", "a log-scale y axis")
+    wait_until(first, lambda: (first_chart(first) or {}).get("yaxis") == "log", "a log-scale y axis")
 
     choose_radio(first, "Show", "A ÷ B")
     box = first.get_by_role("combobox", name="Curve B", exact=True)
