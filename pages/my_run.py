@@ -24,7 +24,6 @@ from lrlab.run_plots import (
     run_figure,
 )
 from lrlab.schedulers import get_spec
-from lrlab.simulate import intervals_for
 from lrlab.specs import INTERVALS, LIBRARIES
 from lrlab.ui import links, state
 from lrlab.ui.cache import cached_curve
@@ -37,9 +36,8 @@ from lrlab.ui.widgets import (
     fmt_number,
     interval_label,
     lr_slider,
-    optimizer_label,
-    render_params,
     reset_params,
+    schedule_inputs,
     scheduler_picker,
     seed_params,
 )
@@ -296,23 +294,11 @@ left, right = chart_first().columns([1, 2.4], gap="large")
 with left:
     st.subheader("Parameters")
     st.markdown(f"{spec.summary} [{spec.library} docs]({spec.reference})")
-    values = render_params(spec, P, int(steps))
-    optimizer = "sgd"
-    if spec.cycles_momentum is not None:
-        optimizer = st.radio(
-            "Optimizer",
-            ["sgd", "adam", "adamw", "adagrad"],
-            key=f"{P}.optimizer",
-            format_func=optimizer_label,
-            horizontal=True,
-            help="Which optimizer's momentum the scheduler cycles.",
-        )
-    interval = st.radio(
-        "scheduler.step() is called",
-        [i for i in INTERVALS if i in intervals_for(spec) or i == st.session_state[f"{P}.interval"]],
-        key=f"{P}.interval",
-        horizontal=True,
-        format_func=interval_label,
+    values, optimizer, interval = schedule_inputs(
+        spec,
+        P,
+        int(steps),
+        optimizer_help="Which optimizer's momentum the scheduler cycles.",
     )
     st.button("Reset to defaults", on_click=reset_params, args=(P, spec), key=f"{P}.reset")
     import_panel(P, load_plan)

@@ -8,7 +8,6 @@ import streamlit as st
 from lrlab import SCHEDULERS, LrlabError, ScheduleConfig, summary
 from lrlab.plots import lr_figure
 from lrlab.presets import PRESETS
-from lrlab.simulate import intervals_for
 from lrlab.specs import INTERVALS, LIBRARIES
 from lrlab.ui import explain as explain_mode
 from lrlab.ui import links, state
@@ -23,12 +22,10 @@ from lrlab.ui.verify import source_note
 from lrlab.ui.widgets import (
     chosen_params,
     fmt_number,
-    interval_label,
     legend_rows,
     lr_slider,
-    optimizer_label,
-    render_params,
     reset_params,
+    schedule_inputs,
     scheduler_picker,
     seed_params,
 )
@@ -137,26 +134,13 @@ citation(P, name)
 left, right = chart_first().columns([1, 2.4], gap="large")
 with left:
     st.subheader("Parameters")
-    values = render_params(spec, P, int(steps))
-    optimizer = "sgd"
-    if spec.cycles_momentum is not None:
-        optimizer = st.radio(
-            "Optimizer",
-            ["sgd", "adam", "adamw", "adagrad"],
-            key=f"{P}.optimizer",
-            format_func=optimizer_label,
-            horizontal=True,
-            help="Which optimizer's momentum the scheduler cycles: SGD's momentum, Adam/AdamW's beta1. "
-            "Adagrad has neither: see what torch says when cycle_momentum is on.",
-        )
-    interval = st.radio(
-        "scheduler.step() is called",
-        # the patterns this scheduler takes, and the current one (an error names it if it does not fit)
-        [i for i in INTERVALS if i in intervals_for(spec) or i == st.session_state[f"{P}.interval"]],
-        key=f"{P}.interval",
-        horizontal=True,
-        format_func=interval_label,
-        help="Per optimizer step, or once per epoch (every 'Steps per epoch' optimizer steps): a schedule sized "
+    values, optimizer, interval = schedule_inputs(
+        spec,
+        P,
+        int(steps),
+        optimizer_help="Which optimizer's momentum the scheduler cycles: SGD's momentum, Adam/AdamW's beta1. "
+        "Adagrad has neither: see what torch says when cycle_momentum is on.",
+        interval_help="Per optimizer step, or once per epoch (every 'Steps per epoch' optimizer steps): a schedule sized "
         "in steps but stepped per epoch barely moves — the most common real-world mistake. With an explicit "
         "epoch: scheduler.step(epoch + i / steps_per_epoch) after every batch (torch's "
         "CosineAnnealingWarmRestarts docs), or scheduler.step(epoch + 1) once per epoch.",

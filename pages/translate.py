@@ -10,7 +10,6 @@ from lrlab import SCHEDULERS, LrlabError, ScheduleConfig
 from lrlab.export import render, targets_for
 from lrlab.schedulers import get_spec
 from lrlab.simulate import curve as library_curve
-from lrlab.simulate import intervals_for
 from lrlab.specs import INTERVALS, LIBRARIES
 from lrlab.translate_plots import counterpart_label, short_name, translation_figure, verdict_table
 from lrlab.translating.engine import MAX_TRANSLATE_STEPS, Counterpart, Translation, analyse, measure, translate
@@ -21,12 +20,10 @@ from lrlab.ui.style import chart_first, input_row
 from lrlab.ui.text import plain
 from lrlab.ui.widgets import (
     chosen_params,
-    interval_label,
     library_label,
     lr_slider,
-    optimizer_label,
-    render_params,
     reset_params,
+    schedule_inputs,
     scheduler_picker,
     seed_params,
 )
@@ -173,23 +170,11 @@ left, right = chart_first().columns([1, 2.4], gap="large")
 with left:
     st.subheader("Parameters")
     st.markdown(f"{spec.summary} [{spec.library} docs]({spec.reference})")
-    values = render_params(spec, P, int(steps))
-    optimizer = "sgd"
-    if spec.cycles_momentum is not None:
-        optimizer = st.radio(
-            "Optimizer",
-            ["sgd", "adam", "adamw", "adagrad"],
-            key=f"{P}.optimizer",
-            format_func=optimizer_label,
-            horizontal=True,
-            help="Which optimizer's momentum the scheduler cycles: each counterpart says whether it carries it.",
-        )
-    interval = st.radio(
-        "scheduler.step() is called",
-        [i for i in INTERVALS if i in intervals_for(spec) or i == st.session_state[f"{P}.interval"]],
-        key=f"{P}.interval",
-        horizontal=True,
-        format_func=interval_label,
+    values, optimizer, interval = schedule_inputs(
+        spec,
+        P,
+        int(steps),
+        optimizer_help="Which optimizer's momentum the scheduler cycles: each counterpart says whether it carries it.",
     )
     st.button("Reset to defaults", on_click=reset_params, args=(P, spec), key=f"{P}.reset")
     import_panel(P, load_into_translate)

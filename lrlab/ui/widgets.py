@@ -458,3 +458,36 @@ def legend_rows(spec: SchedulerSpec, params: dict[str, Any], base_lr: float) -> 
             shown = fmt_number(value) if value is not None else ""
         rows.append({"symbol": f"${symbol}$", "meaning": meaning, "value": plain(shown)})  # user text, escaped
     return rows
+
+
+def schedule_inputs(
+    spec: SchedulerSpec, key_prefix: str, steps: int, *, optimizer_help: str, interval_help: str | None = None
+) -> tuple[dict[str, Any], str, str]:
+    """A schedule's parameters, then the optimizer (where the schedule cycles momentum) and how
+    ``scheduler.step()`` is called: (values, optimizer, interval). One place for the Playground,
+    Translate and My run."""
+    from lrlab.simulate import intervals_for
+    from lrlab.specs import INTERVALS
+
+    values = render_params(spec, key_prefix, steps)
+    optimizer = "sgd"
+    if spec.cycles_momentum is not None:
+        optimizer = st.radio(
+            "Optimizer",
+            ["sgd", "adam", "adamw", "adagrad"],
+            key=f"{key_prefix}.optimizer",
+            format_func=optimizer_label,
+            horizontal=True,
+            help=optimizer_help,
+        )
+    current = st.session_state[f"{key_prefix}.interval"]
+    interval = st.radio(
+        "scheduler.step() is called",
+        # the patterns this scheduler takes, and the current one (an error names it if it does not fit)
+        [i for i in INTERVALS if i in intervals_for(spec) or i == current],
+        key=f"{key_prefix}.interval",
+        horizontal=True,
+        format_func=interval_label,
+        help=interval_help,
+    )
+    return values, optimizer, interval
