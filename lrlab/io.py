@@ -72,19 +72,18 @@ def _tell(notes: list[str] | None, message: str) -> None:
         notes.append(message)
 
 
-class _PlainLoader(yaml.SafeLoader):
-    """PyYAML's safe loader (plain data only: no tags, no objects) that also refuses aliases (``*name``).
-
-    An alias is a reference to an anchored node: a few hundred bytes of nested aliases stand for
-    billions of nodes once walked ("billion laughs"), and a config never needs one."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.composer.ComposerError(
-                None, None, "aliases (*name) are not allowed: write the value out", event.start_mark
+def _refuse_aliases(text: str, field: str) -> None:
+    """Refuse YAML aliases (``*name``) before loading: an alias is a reference to an anchored node, and a
+    few hundred bytes of nested aliases stand for billions of nodes once walked ("billion laughs"); a
+    config never needs one. Scanning the parser's events builds nothing."""
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            mark = event.start_mark
+            raise LrlabError(
+                f"Invalid {field}: aliases (*name) are not allowed: write the value out at line {mark.line + 1}, "
+                f"column {mark.column + 1}",
+                field=field,
             )
-        return super().compose_node(parent, index)
 
 
 def load_text(text: str | bytes, *, field: str = "config") -> Any:
@@ -111,7 +110,8 @@ def load_text(text: str | bytes, *, field: str = "config") -> Any:
     else:
         return _shallow(data, field)
     try:
-        return _shallow(yaml.load(text, Loader=_PlainLoader), field)  # _PlainLoader is a SafeLoader
+        _refuse_aliases(text, field)
+        return _shallow(yaml.safe_load(text), field)
     except yaml.YAMLError as exc:
         where = ""
         mark = getattr(exc, "problem_mark", None)
