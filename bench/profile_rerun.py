@@ -1,17 +1,27 @@
-"""Where one Playground rerun spends its time on the server (cProfile of the script thread).
+"""Server CPU per input, and where one Playground rerun spends its time.
 
-    python bench/profile_rerun.py [--sizes 10000,1000000] [--runs 3]
+    python bench/profile_rerun.py [--sizes 1000,1000000] [--reruns 20] [--batches 5] [--runs 3] [--no-parts]
 
-Runs app.py in Streamlit's AppTest (the same script runner as the server, no browser, no websocket),
-opens the Playground on CosineAnnealingLR over N steps, then changes T_max by −1 per run, as
-bench_browser.py does, with cProfile enabled in the script thread. Prints, per N, the cumulative time of
-the parts of the page (median over the runs; cProfile adds some overhead to Python-heavy parts)
-and the run's wall time without the profiler.
+1. **Server CPU per input** (the targets: Playground ≤ 20 ms, Compare with 5 curves ≤ 40 ms, median).
+   A real ``streamlit run app.py`` (bench/load.py's server: the repo's config, loopback, a free port)
+   and one protocol-level tab (bench/load_client.py, no browser). Playground: open
+   ``/?scheduler=CosineAnnealingLR&steps=N`` and type T_max − 1 per input. Compare: open
+   ``/compare?steps=N``, click Add (5 curves; the new one, CosineAnnealingLR, is edited) and type its
+   T_max − 1 per input. Each input waits for ``script_finished``; the server is otherwise idle, so the
+   server process's CPU time (user + system, all threads: script thread, event loop, websocket) over a
+   batch of ``--reruns`` inputs, divided by their number, is the CPU one input costs. Printed: the
+   median and the max over ``--batches`` batches (the kernel counts CPU in 10 ms ticks: a batch of 20
+   inputs resolves 0.5 ms), and the median round-trip latency.
+2. **Where a Playground rerun goes** (``--no-parts`` skips it): app.py in Streamlit's AppTest (the same
+   script runner, no websocket), T_max − 1 per run, cProfile in the script thread; cumulative time of
+   the parts of the page (median over ``--runs``; cProfile inflates Python-heavy parts, and AppTest
+   recompiles the page's script on every run where the server caches its bytecode).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import cProfile
 import logging
 import pstats
@@ -19,11 +29,78 @@ import time
 import warnings
 
 import _common as C  # puts the repo root on sys.path: import it before lrlab
+import psutil
+from load import server
+from load_client import Session
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.local_script_runner import LocalScriptRunner
 
 APP = str(C.ROOT / "app.py")
 KEY = "pg.CosineAnnealingLR.T_max"
+#: Server CPU per input: the issue's targets (ms, median).
+TARGETS_MS = {"Playground": 20.0, "Compare, 5 curves": 40.0}
+
+
+def _cpu(proc: psutil.Process) -> float:
+    t = proc.cpu_times()
+    return t.user + t.system
+
+
+async def _open(url: str, page: str, steps: int) -> tuple[Session, str]:
+    """A tab on `page` over `steps` steps, ready to edit a CosineAnnealingLR's T_max: (session, key)."""
+    if page == "Playground":
+        s = Session(url, "", timeout=120)
+        s.query = f"scheduler=CosineAnnealingLR&steps={steps}"
+    else:
+        s = Session(url, "compare", timeout=120)
+        s.query = f"steps={steps}"
+    await s.connect()
+    r = await s.run()
+    assert not r.failed, (r.status, r.error, r.exceptions)
+    if page != "Playground":
+        s.set("cmp.add", True)
+        r = await s.run()
+        assert not r.failed and len(r.charts[0].traces) == 5, (r.status, r.exceptions, r.charts)
+    key = [k for k in s.widgets if k.endswith(".CosineAnnealingLR.T_max") and s.widgets[k].kind == "number_input"][-1]
+    return s, key
+
+
+async def _inputs(url: str, pid: int, page: str, steps: int, reruns: int, batches: int) -> dict[str, float]:
+    proc = psutil.Process(pid)
+    s, key = await _open(url, page, steps)
+    value = int(s.current(key))
+    per_batch, latencies = [], []
+    for b in range(batches + 1):  # batch 0 warms the page's caches and code paths
+        c0 = _cpu(proc)
+        for _ in range(reruns):
+            value -= 1
+            s.set(key, value)
+            r = await s.run()
+            assert not r.failed and r.charts, (r.status, r.error, r.exceptions)
+            latencies.append(r.latency)
+        if b:
+            per_batch.append((_cpu(proc) - c0) / reruns)
+    await s.close()
+    return {"median": C.median(per_batch), "max": max(per_batch), "latency": C.median(latencies[reruns:])}
+
+
+def server_cpu(sizes: list[int], reruns: int, batches: int) -> None:
+    rows = []
+    with server() as (url, pid, _log):
+        for page in TARGETS_MS:
+            for n in sizes:
+                m = asyncio.run(_inputs(url, pid, page, n, reruns, batches))
+                target = TARGETS_MS[page]
+                rows.append([
+                    page, f"{n:,}", C.fmt_ms(m["median"]), C.fmt_ms(m["max"]), f"≤ {target:.0f} ms",
+                    "met" if m["median"] * 1000 <= target else "NOT met", C.fmt_ms(m["latency"]),
+                ])  # fmt: skip
+    print("## Server CPU per input (T_max − 1, typed)\n")
+    print(C.table(["page", "steps", "CPU / input (median)", "max batch", "target", "verdict", "latency (median)"], rows))
+    print(
+        f"\n_{batches} batches of {reruns} inputs after one warm-up batch; CPU of the server process (all threads) "
+        f"per input. {C.machine_note()}._\n"
+    )
 
 #: (label, file suffix, function name) — what a rerun does, in page order; cumulative times overlap
 #: only where one row calls another (indented labels).
@@ -83,13 +160,20 @@ def cumulative(profile: cProfile.Profile) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", default="10000,1000000")
-    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--sizes", default="1000,1000000")
+    ap.add_argument("--reruns", type=int, default=20, help="inputs per batch (server CPU)")
+    ap.add_argument("--batches", type=int, default=5, help="batches after a warm-up batch (server CPU)")
+    ap.add_argument("--runs", type=int, default=3, help="profiled reruns (parts)")
+    ap.add_argument("--no-parts", action="store_true", help="only the server CPU table")
     args = ap.parse_args(argv)
     sizes = [int(float(s)) for s in args.sizes.split(",")]
     warnings.simplefilter("ignore")
     logging.getLogger("streamlit").setLevel(logging.ERROR)  # "missing ScriptRunContext" from AppTest's main thread
     print(f"# profile_rerun — {C.machine_note()}; {C.versions('streamlit', 'pandas', 'plotly')}\n")
+    server_cpu(sizes, args.reruns, args.batches)
+    if args.no_parts:
+        return 0
+    print("## Where a Playground rerun goes (AppTest, cProfile)\n")
 
     prof = Profiled()
     cols: dict[int, dict[str, list[float]]] = {}
@@ -105,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
             walls[n] = []
             for _ in range(args.runs):
                 value -= 1
-                at.slider(key=KEY).set_value(value)
+                at.number_input(key=KEY).set_value(value)
                 t0 = time.perf_counter()
                 at.run()
                 walls[n].append(time.perf_counter() - t0)
@@ -113,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
             cols[n] = {label: [] for label, *_ in PARTS}
             for _ in range(args.runs):
                 value -= 1
-                at.slider(key=KEY).set_value(value)
+                at.number_input(key=KEY).set_value(value)
                 prof.profile = cProfile.Profile()
                 at.run()
                 for label, t in cumulative(prof.profile).items():
