@@ -13,6 +13,10 @@ so its steps are drawn exactly. Hover labels are dark text on white (:data:`HOVE
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
+from typing import Any
+
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -58,16 +62,92 @@ def decimate(x: np.ndarray, y: np.ndarray, n_out: int = MAX_POINTS) -> np.ndarra
     return np.unique(np.concatenate(parts))
 
 
-def _trace(x: np.ndarray, y: np.ndarray, epoch: np.ndarray, **kwargs) -> go.Scatter:
+def _trace(x: np.ndarray, y: np.ndarray, epoch: np.ndarray, **kwargs: Any) -> dict[str, Any]:
+    """A step-line scatter trace as plain data (see :func:`figure`), decimated to :data:`MAX_POINTS`."""
     keep = decimate(x, y)
     xs = x[keep]
     if np.issubdtype(xs.dtype, np.integer) and xs.size and xs.max() < 2**31:
         xs = xs.astype(np.int32)  # steps: 4 bytes each on the wire
     # y stays float64 (hover shows exact values); epoch is for display only
-    kwargs["line"] = {**kwargs.get("line", {}), "shape": STEP_SHAPE}  # the value holds for the whole step
-    return go.Scatter(
-        x=xs, y=y[keep], customdata=epoch[keep].astype(np.float32), mode="lines", hovertemplate=HOVER, **kwargs
+    line = {**kwargs.pop("line", {}), "shape": STEP_SHAPE}  # the value holds for the whole step
+    return {
+        "type": "scatter",
+        "x": xs,
+        "y": y[keep],
+        "customdata": epoch[keep].astype(np.float32),
+        "mode": "lines",
+        "hovertemplate": HOVER,
+        "line": line,
+        **kwargs,
+    }
+
+
+def figure(data: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
+    """A :class:`plotly.graph_objects.Figure` around figure data built as plain dicts, without
+    Plotly's property validation.
+
+    Validating a figure walks every property through Plotly's object tree: ~19 ms for the Playground's
+    chart, and Streamlit's ``st.plotly_chart`` validates a plain dict again (~12 ms), on every rerun
+    of every visitor. The figures here are built from a fixed set of properties, so the check belongs
+    in the tests (``tests/test_presentation.py`` validates every figure of this module with Plotly's
+    own validators); at run time the figure is wrapped as is (< 1 ms) and keeps the whole
+    ``go.Figure`` API (``fig.data[0].y``, ``add_trace``, ``to_dict``).
+    """
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
+@lru_cache(maxsize=8)
+def _grid(rows: int, secondary: bool) -> tuple[str, dict[str, tuple[str, str]]]:
+    """The axes layout of :func:`lr_figure`'s subplots, computed once by Plotly's ``make_subplots``:
+    (layout as JSON, the (xaxis, yaxis) of each panel: "lr", "metric", "momentum")."""
+    grid = make_subplots(
+        rows=rows,
+        cols=1,
+        shared_xaxes=True,
+        row_heights=[0.72, 0.28] if rows == 2 else [1.0],
+        vertical_spacing=0.06,
+        specs=[[{"secondary_y": secondary}]] + ([[{}]] if rows == 2 else []),
     )
+    panels = {"lr": (1, False)}
+    if secondary:
+        panels["metric"] = (1, True)
+    if rows == 2:
+        panels["momentum"] = (2, False)
+    refs = {}
+    for panel, (row, sec) in panels.items():
+        grid.add_scatter(x=[0], y=[0], row=row, col=1, secondary_y=sec)
+        refs[panel] = (grid.data[-1].xaxis, grid.data[-1].yaxis)
+    layout = grid.to_dict()["layout"]
+    layout.pop("template", None)
+    return json.dumps(layout), refs
+
+
+def _axis_key(ref: str) -> str:
+    """ "y3" → "yaxis3"."""
+    return ref[0] + "axis" + ref[1:]
+
+
+def _vline(layout: dict[str, Any], x: float, color: str, text: str, *, bottom: bool = False) -> None:
+    """A dotted vertical line across the lr panel, labelled at its top (or bottom) right."""
+    layout.setdefault("shapes", []).append(
+        {"type": "line", "x0": x, "x1": x, "xref": "x", "y0": 0, "y1": 1, "yref": "y domain",
+         "line": {"color": color, "dash": "dot"}}
+    )  # fmt: skip
+    layout.setdefault("annotations", []).append(
+        {"text": text, "showarrow": False, "x": x, "xref": "x", "xanchor": "left", "y": 0 if bottom else 1,
+         "yref": "y domain", "yanchor": "bottom" if bottom else "top"}
+    )  # fmt: skip
+
+
+def _base_layout(height: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "height": height,
+        "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        "hovermode": "x unified",
+        "hoverlabel": HOVER_LABEL,
+        **extra,
+    }
 
 
 EVENT_STYLE = {
@@ -77,27 +157,29 @@ EVENT_STYLE = {
 }
 
 
-def _add_events(fig: go.Figure, curve: Curve) -> None:
+def _events(curve: Curve, axes: dict[str, str]) -> list[dict[str, Any]]:
     """Markers where a metric-driven scheduler changed (or declined to change) the lr, explained on hover."""
     events = curve.events
+    traces = []
     for kind, (symbol, color) in EVENT_STYLE.items():
         rows = events[events["event"] == kind]
         if rows.empty:
             continue
-        fig.add_trace(
-            go.Scatter(
-                x=rows["step"],
-                y=rows["lr_after"],
-                mode="markers",
-                name=kind,
-                marker={"symbol": symbol, "size": 11, "color": color, "line": {"width": 1, "color": "white"}},
-                customdata=np.stack([rows["evaluation"], rows["metric"], rows["explanation"]], axis=-1),
-                hovertemplate="step %{x}: " + kind + "<br>evaluation %{customdata[0]}, metric %{customdata[1]:.6g}"
+        traces.append(
+            {
+                "type": "scatter",
+                "x": rows["step"].to_numpy(),
+                "y": rows["lr_after"].to_numpy(),
+                "mode": "markers",
+                "name": kind,
+                "marker": {"symbol": symbol, "size": 11, "color": color, "line": {"width": 1, "color": "white"}},
+                "customdata": np.stack([rows["evaluation"], rows["metric"], rows["explanation"]], axis=-1),
+                "hovertemplate": "step %{x}: " + kind + "<br>evaluation %{customdata[0]}, metric %{customdata[1]:.6g}"
                 "<br>%{customdata[2]}<br>lr → %{y:.6g}<extra></extra>",
-            ),
-            row=1,
-            col=1,
+                **axes,
+            }
         )
+    return traces
 
 
 X_TITLES = {"step": "optimizer step", "epoch": "epoch", "samples": "samples seen", "tokens": "tokens seen"}
@@ -132,93 +214,67 @@ def lr_figure(
     epoch = frame["epoch"].to_numpy()
     momentum = curve.momentum_column
     rows = 2 if momentum else 1
-    fig = make_subplots(
-        rows=rows,
-        cols=1,
-        shared_xaxes=True,
-        row_heights=[0.72, 0.28] if rows == 2 else [1.0],
-        vertical_spacing=0.06,
-        specs=[[{"secondary_y": curve.spec.needs_metric}]] + ([[{}]] if rows == 2 else []),
-    )
+    grid, refs = _grid(rows, curve.spec.needs_metric)
+    layout = json.loads(grid)
+
+    def on(panel: str) -> dict[str, str]:
+        xref, yref = refs[panel]
+        return {"xaxis": xref, "yaxis": yref}
+
+    data = []
     many = len(curve.lr_columns) > 1
     for g, column in enumerate(curve.lr_columns):
         name = f"library · group {g}" if many else "library"
         color = LIBRARY_COLORS[g % len(LIBRARY_COLORS)]
-        fig.add_trace(
-            _trace(x, frame[column].to_numpy(), epoch, name=name, line={"color": color, "width": 3}),
-            row=1,
-            col=1,
+        data.append(
+            _trace(x, frame[column].to_numpy(), epoch, name=name, line={"color": color, "width": 3}, **on("lr"))
         )
         if show_closed and curve.closed is not None:
-            fig.add_trace(
+            data.append(
                 _trace(
                     x,
                     curve.closed[column].to_numpy(),
                     epoch,
                     name=f"closed form · group {g}" if many else "closed form",
                     line={"color": CLOSED_COLOR, "width": 1.5, "dash": "dash"},
-                ),
-                row=1,
-                col=1,
+                    **on("lr"),
+                )
             )
     if curve.spec.needs_metric:
-        fig.add_trace(
+        data.append(
             _trace(
-                x, frame["metric"].to_numpy(), epoch, name="metric", line={"color": "#999999", "width": 1}, opacity=0.8
-            ),
-            row=1,
-            col=1,
-            secondary_y=True,
-        )
-        fig.update_yaxes(title_text="metric", secondary_y=True, row=1, col=1, showgrid=False)
+                x, frame["metric"].to_numpy(), epoch, name="metric", line={"color": "#999999", "width": 1},
+                opacity=0.8, **on("metric"),
+            )
+        )  # fmt: skip
+        layout[_axis_key(refs["metric"][1])].update(title={"text": "metric"}, showgrid=False)
     if curve.events is not None and len(curve.events):
-        _add_events(fig, curve)
+        data.extend(_events(curve, on("lr")))
     if momentum:
-        fig.add_trace(
-            _trace(x, frame[momentum].to_numpy(), epoch, name=momentum, line={"color": "#2ca02c", "width": 2}),
-            row=2,
-            col=1,
-        )
-        fig.update_yaxes(title_text=momentum, row=2, col=1)
+        data.append(
+            _trace(
+                x, frame[momentum].to_numpy(), epoch, name=momentum, line={"color": "#2ca02c", "width": 2},
+                **on("momentum"),
+            )
+        )  # fmt: skip
+        layout[_axis_key(refs["momentum"][1])]["title"] = {"text": momentum}
 
     def to_x(step: int, default: float) -> float:  # row t is step t
         return float(x[step]) if 0 <= step < len(x) else default
 
     if curve.stopped_at is not None:
-        fig.add_vline(
-            x=to_x(curve.stopped_at, curve.stopped_at),
-            line={"color": "#d62728", "dash": "dot"},
-            annotation_text="library stops",
-            row=1,
-            col=1,
-        )
+        _vline(layout, to_x(curve.stopped_at, curve.stopped_at), "#d62728", "library stops")
     if curve.first_diff_step is not None:
-        fig.add_vline(
-            x=to_x(curve.first_diff_step, curve.first_diff_step),
-            line={"color": "#ff7f0e", "dash": "dot"},
-            annotation_text="closed form differs",
-            annotation_position="bottom right",
-            row=1,
-            col=1,
+        _vline(
+            layout, to_x(curve.first_diff_step, curve.first_diff_step), "#ff7f0e", "closed form differs", bottom=True
         )
-    fig.update_yaxes(
-        title_text="learning rate",
-        type="log" if log_y else "linear",
-        exponentformat="e",
-        row=1,
-        col=1,
-        secondary_y=False,
+    layout[_axis_key(refs["lr"][1])].update(
+        title={"text": "learning rate"}, type="log" if log_y else "linear", exponentformat="e"
     )
-    fig.update_xaxes(title_text=X_TITLES.get(x_axis, x_axis), row=rows, col=1)
-    fig.update_layout(
-        height=height,
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
-        hovermode="x unified",
-        hoverlabel=HOVER_LABEL,
-        uirevision=curve.spec.name,  # keep the user's zoom while sliders move
-    )
-    return fig
+    bottom_x = refs["momentum" if momentum else "lr"][0]
+    layout[_axis_key(bottom_x)]["title"] = {"text": X_TITLES.get(x_axis, x_axis)}
+    layout.update(_base_layout(height, uirevision=curve.spec.name))  # uirevision: keep the user's zoom
+    return figure(data, layout)
 
 
 def compare_figure(
@@ -231,26 +287,22 @@ def compare_figure(
     seq_len: int | None = None,
 ) -> go.Figure:
     """Several library curves on one chart: ``(label, colour, curve)``; group 0 of each."""
-    fig = go.Figure()
+    data = []
     for label, color, curve in curves:
         frame = curve.frame
         x = x_values(frame, x_axis, samples_per_step, seq_len)
-        fig.add_trace(
+        data.append(
             _trace(
                 x, frame["lr"].to_numpy(), frame["epoch"].to_numpy(), name=label, line={"color": color, "width": 2.5}
             )
         )
-    fig.update_yaxes(title_text="learning rate", type="log" if log_y else "linear", exponentformat="e")
-    fig.update_xaxes(title_text=X_TITLES.get(x_axis, x_axis))
-    fig.update_layout(
-        height=height,
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
-        hovermode="x unified",
-        hoverlabel=HOVER_LABEL,
+    layout = _base_layout(
+        height,
+        xaxis={"title": {"text": X_TITLES.get(x_axis, x_axis)}},
+        yaxis={"title": {"text": "learning rate"}, "type": "log" if log_y else "linear", "exponentformat": "e"},
         uirevision="compare",
     )
-    return fig
+    return figure(data, layout)
 
 
 def difference_figure(
@@ -265,14 +317,18 @@ def difference_figure(
     y = np.where(np.isfinite(y), y, np.nan)
     x = np.arange(n)
     label = f"{name_a} − {name_b}" if mode == "minus" else f"{name_a} ÷ {name_b}"
-    fig = go.Figure(_trace(x, y, x.astype(np.float64), name=label, line={"color": "#444", "width": 2}))
-    fig.add_hline(y=0.0 if mode == "minus" else 1.0, line={"color": "#999", "dash": "dot"})
-    fig.update_layout(
-        height=height,
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        title=label,
-        showlegend=False,
-        hoverlabel=HOVER_LABEL,
-    )
-    fig.update_xaxes(title_text="optimizer step")
-    return fig
+    trace = _trace(x, y, x.astype(np.float64), name=label, line={"color": "#444", "width": 2})
+    level = 0.0 if mode == "minus" else 1.0
+    layout = {
+        "height": height,
+        "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
+        "title": {"text": label},
+        "showlegend": False,
+        "hoverlabel": HOVER_LABEL,
+        "xaxis": {"title": {"text": "optimizer step"}},
+        "shapes": [
+            {"type": "line", "x0": 0, "x1": 1, "xref": "x domain", "y0": level, "y1": level, "yref": "y",
+             "line": {"color": "#999", "dash": "dot"}}
+        ],
+    }  # fmt: skip
+    return figure([trace], layout)

@@ -11,6 +11,8 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
 import pytest
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
@@ -182,6 +184,26 @@ def test_every_lr_trace_of_every_figure_is_drawn_as_a_step_line(name, fig, axes)
         lines = [t for t in lines if (t.xaxis or "x", t.yaxis or "y") == axes]
     assert lines, name
     assert {t.name: t.line.shape for t in lines} == {t.name: "hv" for t in lines}
+
+
+def _unvalidated_figures():
+    """Figures lrlab.plots builds as plain data (without Plotly's validation), in every variant."""
+    yield from ((name, fig) for name, fig, _ in LR_FIGURES if not name.startswith(("training", "pitfall")))
+    stopped = _curve("OneCycleLR", {"max_lr": 0.1, "total_steps": 40}, steps=60)  # torch stops at 41
+    assert stopped.stopped_at is not None
+    yield "lr_figure, the library stops", lr_figure(stopped, log_y=True)
+    groups = _curve("LambdaLR", {"lr_lambda": ["0.95 ** epoch", "1 / (epoch + 1)"]}, steps=50, group_lrs=(0.2,))
+    yield "lr_figure, two param groups", lr_figure(groups, x_axis="epoch", show_closed=False)
+    yield "difference_figure ÷", difference_figure(("a", groups), ("b", stopped), mode="ratio")
+
+
+@pytest.mark.parametrize(("name", "fig"), list(_unvalidated_figures()), ids=lambda v: v if isinstance(v, str) else "")
+def test_every_figure_built_as_data_passes_plotlys_own_validation_unchanged(name, fig):
+    """lrlab.plots skips Plotly's validation at run time (it costs ~30 ms a rerun): Plotly's validators
+    must accept every property of every variant here, and change nothing."""
+    spec = fig.to_dict()
+    validated = go.Figure(spec)  # raises ValueError on an invalid property or value
+    assert json.loads(pio.to_json(validated)) == json.loads(pio.to_json(fig, validate=False)), name
 
 
 def _drawn(trace, t: np.ndarray) -> np.ndarray:
