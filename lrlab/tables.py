@@ -114,6 +114,9 @@ def values_table(frame: pd.DataFrame, cursor: int | None = None, **rows: int) ->
     columns = value_columns(frame)
     chosen = row_steps(len(frame), cursor, **rows)
     t_mark = None if cursor is None else min(max(int(cursor), 0), len(frame) - 1)
+    # whole columns as arrays, indexed per row (frame.iloc[t] builds a Series per row: ~10x slower)
+    step, epoch = frame["step"].to_numpy(), frame["epoch"].to_numpy()
+    values = {label: frame[c].to_numpy() for c, label in columns.items()}
     records = []
     for t in _with_gaps(chosen):
         record: dict[str, str] = {}
@@ -122,10 +125,9 @@ def values_table(frame: pd.DataFrame, cursor: int | None = None, **rows: int) ->
         if t is None:
             record.update({"step": GAP, "epoch": GAP, **dict.fromkeys(columns.values(), GAP)})
         else:
-            row = frame.iloc[t]
-            record["step"] = str(int(row["step"]))
-            record["epoch"] = exact(row["epoch"])
-            record.update({label: exact(row[c]) for c, label in columns.items()})
+            record["step"] = str(int(step[t]))
+            record["epoch"] = exact(epoch[t])
+            record.update({label: exact(column[t]) for label, column in values.items()})
         records.append(record)
     heading = ([""] if cursor is not None else []) + ["step", "epoch", *columns.values()]
     return pd.DataFrame.from_records(records, columns=heading)
@@ -145,17 +147,18 @@ def compare_table(curves: Sequence[tuple[str, pd.DataFrame]], cursor: int | None
             k += 1
             name = f"{label} ({k})"
         labels.append(name)
+    lrs = [frame["lr"].to_numpy() for _, frame in curves]
     records = []
     for t in _with_gaps(chosen):
         record: dict[str, str] = {}
         if cursor is not None:
             record[""] = CURSOR if t == t_mark else ""
         record["step"] = GAP if t is None else str(t)
-        for name, (_, frame) in zip(labels, curves, strict=True):
+        for name, lr in zip(labels, lrs, strict=True):
             if t is None:
                 record[name] = GAP
             else:
-                record[name] = exact(frame["lr"].iloc[t]) if t < len(frame) else MISSING
+                record[name] = exact(lr[t]) if t < len(lr) else MISSING
         records.append(record)
     heading = ([""] if cursor is not None else []) + ["step", *labels]
     return pd.DataFrame.from_records(records, columns=heading)

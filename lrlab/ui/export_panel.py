@@ -37,13 +37,20 @@ def chart_config(filename: str = "lr_schedule") -> dict:
 
 
 def export_panel(config: ScheduleConfig, curve: Curve, key: str) -> None:
-    """Tabs with the code for each target (copy button on each), downloads, and the curve as data."""
+    """Tabs with the code for each target (copy button on each), downloads, and the curve as data.
+
+    Only the open tab is built (Streamlit's stateful tabs: switching tabs reruns the page): the code
+    of nine targets and their download buttons cost ~15 ms a rerun, on every input of every visitor."""
     st.subheader("Export")
+    if IMAGE_FORMAT_KEY in st.session_state:  # its radio is drawn only while Data is open: keep the choice
+        st.session_state[IMAGE_FORMAT_KEY] = st.session_state[IMAGE_FORMAT_KEY]
     wanted = targets_for(curve.spec)  # the targets that can express a schedule of this library
     code_tabs = [tab for tab in CODE_TABS if tab[1] in wanted]
-    tabs = st.tabs([label for label, *_ in code_tabs] + ["Data"])
+    tabs = st.tabs([label for label, *_ in code_tabs] + ["Data"], key=f"{key}.export_tab", on_change="rerun")
     stem = curve.spec.name.lower().replace(":", "_")
     for tab, (label, target, language, ext) in zip(tabs, code_tabs, strict=False):
+        if not tab.open:
+            continue
         with tab:
             try:
                 code = render(config, target)
@@ -59,6 +66,8 @@ def export_panel(config: ScheduleConfig, curve: Curve, key: str) -> None:
                 key=f"{key}.dl.{target}",
                 icon=":material/download:",
             )
+    if not tabs[-1].open:
+        return
     with tabs[-1]:
         frame = curve.frame
         st.caption(
