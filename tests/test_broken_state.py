@@ -381,6 +381,9 @@ def test_a_pasted_config_nested_too_deep_is_refused_with_a_message_not_a_traceba
 ) -> None:
     monkeypatch.delenv("LRLAB_DEBUG", raising=False)  # as deployed
     at = new_session(page)
+    for prefix in ("pg", "cmp", "tl", "mr"):  # open "Import a config": its widgets are drawn while it is open
+        at.session_state[f"{prefix}.import_open"] = True
+    at.run()
     box = next(t for t in at.text_area if t.key and t.key.endswith(".import_text"))
     box.set_value(_deep(1000))
     next(b for b in at.button if b.key == box.key.replace(".import_text", ".import_load")).click()

@@ -677,6 +677,8 @@ def test_lrlabs_own_yaml_still_reads_as_before_without_notes():
 
 def test_the_playground_loads_a_pasted_timm_args_yaml_and_shows_how_it_counted():
     at = AppTest.from_file(str(APP), default_timeout=120).run()
+    at.session_state["pg.import_open"] = True  # open "Import a config"
+    at.run()
     at.text_area(key="pg.import_text").set_value(yaml.safe_dump(_timm_args())).run()
     at.button(key="pg.import_load").click().run()
     assert not at.exception

@@ -349,6 +349,8 @@ def test_fractional_warmup_steps_above_one_are_truncated_as_the_trainer_does_and
 
 def test_the_playground_import_panel_shows_what_did_not_take_effect():
     at = AppTest.from_file(str(APP), default_timeout=60).run()
+    at.session_state["pg.import_open"] = True  # open "Import a config"
+    at.run()
     at.text_area(key="pg.import_text").set_value(json.dumps(_args(warmup_steps=50, warmup_ratio=0.2))).run()
     at.button(key="pg.import_load").click().run()
     assert not at.exception

@@ -106,6 +106,8 @@ def test_an_unknown_library_in_the_link_is_named_in_the_notice(bad):
 def test_an_imported_training_args_json_is_translated():
     at = open_translate({"scheduler": "StepLR"})
     args = {"lr_scheduler_type": "cosine", "warmup_steps": 10, "max_steps": 100, "learning_rate": 0.001}
+    at.session_state["tl.import_open"] = True  # open "Import a config"
+    at.run()
     at.text_area(key="tl.import_text").set_value(json.dumps(args)).run()
     at.button(key="tl.import_load").click().run()
     assert not at.exception, [e.value for e in at.exception]

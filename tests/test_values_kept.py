@@ -25,6 +25,8 @@ def _config(at: AppTest) -> dict:
 
 
 def _import(at: AppTest, prefix: str, text: str) -> AppTest:
+    at.session_state[f"{prefix}.import_open"] = True  # open "Import a config": its widgets are drawn while open
+    at.run()
     at.text_area(key=f"{prefix}.import_text").set_value(text).run()
     return at.button(key=f"{prefix}.import_load").click().run()
 

@@ -100,8 +100,15 @@ def export_panel(config: ScheduleConfig, curve: Curve, key: str) -> None:
 
 
 def import_panel(key: str, on_load: Callable[[ScheduleConfig], list[str]]) -> None:
-    """Paste or upload a config of any format :func:`lrlab.io.import_config` reads; nothing is executed."""
-    with st.expander("Import a config", icon=":material/upload_file:"):
+    """Paste or upload a config of any format :func:`lrlab.io.import_config` reads; nothing is executed.
+
+    Its widgets are drawn only while the expander is open (opening it reruns the page): seven widgets
+    on every input of every visitor for a panel most never open."""
+    with st.expander(
+        "Import a config", icon=":material/upload_file:", key=f"{key}.import_open", on_change="rerun"
+    ) as box:
+        if not box.open:
+            return
         st.caption(
             "lrlab YAML/JSON (from Export), a Hugging Face `training_args.json` / TrainingArguments dict, timm's "
             "`args.yaml` (from its train.py), a Lightning CLI config (`--print_config`), or a Keras schedule from "
