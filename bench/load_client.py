@@ -48,6 +48,7 @@ class Widget:
     kind: str
     key: str
     proto: Any
+    fragment: str = ""  # the fragment the widget was drawn in ("" = the page itself)
 
     def current(self) -> Any:
         """The value the server drew the widget with (a number, an option string or a bool); when
@@ -136,6 +137,7 @@ class RunResult:
     elements: int = 0
     error: str = ""
     exec_time: float | None = None  # the script's own run time (s), when the server sends a page profile
+    fragment: str = ""  # the fragment this run reran ("" = the whole page)
 
     @property
     def failed(self) -> bool:
@@ -156,6 +158,7 @@ class Session:
         self.shown: dict[str, Any] = {}  # by widget id: the value the widget shows
         self.cache: OrderedDict[str, ForwardMsg] = OrderedDict()
         self.ws: Any = None
+        self.fragment: str | None = None  # the fragment the next run reruns (None: the whole page)
 
     async def connect(self) -> None:
         self.ws = await websockets.connect(
@@ -177,12 +180,17 @@ class Session:
         w = self.widgets[key]
         self.changed[w.id] = widget_state(w, value)
         self.shown[w.id] = value
+        # as the front end does: a widget drawn in a fragment reruns that fragment only (unless this
+        # interaction also changed a widget outside it)
+        self.fragment = w.fragment if self.fragment in (None, w.fragment) else ""
 
     def _back_msg(self) -> BackMsg:
         msg = BackMsg()
         rs = msg.rerun_script
         rs.query_string = self.query
         rs.page_script_hash = self.page_hash
+        if self.fragment:
+            rs.fragment_id = self.fragment
         if not self.page_hash:
             rs.page_name = self.page_name
         rs.widget_states.widgets.extend(self.changed.values())
@@ -196,9 +204,11 @@ class Session:
         import asyncio
 
         result = RunResult()
+        result.fragment = self.fragment or ""
         t0 = time.perf_counter()
         try:
             await self.ws.send(self._back_msg().SerializeToString())
+            self.fragment = None
             result = await asyncio.wait_for(self._read_run(result), self.timeout)
         except TimeoutError:
             result.status = "timeout"
@@ -243,7 +253,7 @@ class Session:
                 while len(self.cache) > CLIENT_CACHE_ENTRIES:
                     self.cache.popitem(last=False)
             if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
-                self._element(msg.delta.new_element, result, widgets)
+                self._element(msg.delta.new_element, result, widgets, msg.delta.fragment_id)
             elif kind == "page_info_changed":
                 self.query = msg.page_info_changed.query_string
             elif kind == "navigation":
@@ -258,13 +268,15 @@ class Session:
                     widgets.clear()  # st.rerun(): the run starts again, its elements come again
                     continue
                 result.status = "ok" if status != ForwardMsg.FINISHED_WITH_COMPILE_ERROR else "compile_error"
+                if result.fragment:  # a fragment run redraws its fragments only: the page's own widgets stay
+                    widgets = {k: w for k, w in self.widgets.items() if not w.fragment and k not in widgets} | widgets
                 self.widgets = widgets
                 for w in widgets.values():
                     if w.id not in self.shown or getattr(w.proto, "set_value", False):
                         self.shown[w.id] = w.current()
                 return result
 
-    def _element(self, el: Any, result: RunResult, widgets: dict[str, Widget]) -> None:
+    def _element(self, el: Any, result: RunResult, widgets: dict[str, Widget], fragment: str = "") -> None:
         result.elements += 1
         kind = el.WhichOneof("type")
         if kind == "exception":
@@ -282,7 +294,7 @@ class Session:
             proto = getattr(el, kind)
             key = _user_key(proto.id)
             if key:
-                widgets[key] = Widget(id=proto.id, kind=kind, key=key, proto=proto)
+                widgets[key] = Widget(id=proto.id, kind=kind, key=key, proto=proto, fragment=fragment)
 
 
 def _user_key(widget_id: str) -> str:

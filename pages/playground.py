@@ -131,151 +131,163 @@ top[4].selectbox(
 st.markdown(f"{spec.summary} [{spec.library} docs]({spec.reference})")
 citation(P, name)
 
-left, right = chart_first().columns([1, 2.4], gap="large")
-with left:
-    st.subheader("Parameters")
-    values, optimizer, interval = schedule_inputs(
-        spec,
-        P,
-        int(steps),
-        optimizer_help="Which optimizer's momentum the scheduler cycles: SGD's momentum, Adam/AdamW's beta1. "
-        "Adagrad has neither: see what torch says when cycle_momentum is on.",
-        interval_help="Per optimizer step, or once per epoch (every 'Steps per epoch' optimizer steps): a schedule sized "
-        "in steps but stepped per epoch barely moves — the most common real-world mistake. With an explicit "
-        "epoch: scheduler.step(epoch + i / steps_per_epoch) after every batch (torch's "
-        "CosineAnnealingWarmRestarts docs), or scheduler.step(epoch + 1) once per epoch.",
-    )
-    st.button("Reset to defaults", on_click=reset_params, args=(P, spec), key=f"{P}.reset")
-    import_panel(P, load_into_playground)
-    if spec.name == "OneCycleLR":
-        st.caption("OneCycleLR ignores the base LR: it starts at max_lr / div_factor.")
 
-config = ScheduleConfig.make(
-    name,
-    values,
-    steps=int(steps),
-    base_lr=float(base_lr),
-    steps_per_epoch=int(steps_per_epoch),
-    optimizer=optimizer,
-    interval=interval,
-)
-shared = {
-    "scheduler": name,
-    "steps": int(steps),
-    "base_lr": float(base_lr),
-    "steps_per_epoch": int(steps_per_epoch),
-    "interval": interval,
-}
-if spec.cycles_momentum is not None:
-    shared["optimizer"] = optimizer
-shared.update(chosen_params(spec, P, values))  # a run-sized value never set follows the run: not in the link
-shared.update(explain_mode.link_values(P))  # explain mode and its step: a teacher's link opens there
-shared.update(links.values(LINK, only=None if "explain" in shared else {"log_y", "library", "preset", "image"}))
-plan = {k: v for k, v in shared.items() if k not in explain_mode.link_values(P) and k not in LINK}
-state.write_query(shared)
-with left:
-    state.show_share(shared)
-    st.markdown(
-        f"[Check a logged run against this plan]({state.plan_link(plan)}) — My run sets your "
-        "trainer_state.json, metrics.csv or TensorBoard log beside it and names what differs.",
-        help="Opens My run with this schedule as the plan: upload your log there.",
-    )
+@st.fragment
+def schedule_view(name: str, steps: int, base_lr: float, steps_per_epoch: int) -> None:
+    """Everything an input of the schedule changes: parameters, chart, figures, table, formula, export.
 
-error = None
-try:
-    curve = cached_curve(config)
-    st.session_state[f"{P}.last_good"] = config.to_json()
-except LrlabError as exc:
-    error = exc
-    last = st.session_state.get(f"{P}.last_good")
-    curve = cached_curve(ScheduleConfig.from_dict(json.loads(last))) if last else None
-
-if error is not None:
+    A fragment: a parameter moved reruns only this (Streamlit's ``st.fragment``), not app.py, the
+    sidebar and the run settings above, which take a full rerun when they change. The run settings
+    come in as arguments (a fragment rerun gets those of the last full run)."""
+    spec = SCHEDULERS[name]
+    left, right = chart_first().columns([1, 2.4], gap="large")
     with left:
-        st.error(plain(error), icon=":material/error:")
-
-with right:
-    if curve is None:
-        st.info("Fix the settings on the left to see a curve.")
-        st.stop()
-    if error is not None:
-        st.info(f"Showing the last valid settings ({curve.spec.name}) until the error is fixed.")
-    switches = input_row("switches").columns(2)
-    with switches[0]:
-        log_y = st.toggle(
-            "Log-scale y axis", key=f"{P}.log_y", help="Steps where the lr is 0 are not drawn on a log axis."
-        )
-    with switches[1]:
-        explaining = explain_mode.toggle(P)
-    figure = lr_figure(curve, log_y=log_y)
-    if explaining:  # the values table follows the explained step: it is part of the explain panel
-        explain_mode.view(
+        st.subheader("Parameters")
+        values, optimizer, interval = schedule_inputs(
+            spec,
             P,
-            figure,
-            [explain_mode.Explained("library", explain_mode.MARKER_COLOR, curve)],
-            chart_key=f"{P}.chart",
-            chart_config=chart_config(),
-            on_step=partial(values_table.show, None, curve.frame, source=curve.source),
+            int(steps),
+            optimizer_help="Which optimizer's momentum the scheduler cycles: SGD's momentum, Adam/AdamW's beta1. "
+            "Adagrad has neither: see what torch says when cycle_momentum is on.",
+            interval_help="Per optimizer step, or once per epoch (every 'Steps per epoch' optimizer steps): a schedule sized "
+            "in steps but stepped per epoch barely moves — the most common real-world mistake. With an explicit "
+            "epoch: scheduler.step(epoch + i / steps_per_epoch) after every batch (torch's "
+            "CosineAnnealingWarmRestarts docs), or scheduler.step(epoch + 1) once per epoch.",
         )
-    else:
-        st.plotly_chart(figure, width="stretch", key=f"{P}.chart", config=chart_config())
+        st.button("Reset to defaults", on_click=reset_params, args=(P, spec), key=f"{P}.reset")
+        import_panel(P, load_into_playground)
+        if spec.name == "OneCycleLR":
+            st.caption("OneCycleLR ignores the base LR: it starts at max_lr / div_factor.")
 
-    figures = summary(curve.frame)
-    cols = st.columns(4)
-    cols[0].metric("LR at step 0", fmt_number(figures["first"], 4))
-    cols[1].metric("Peak LR", fmt_number(figures["peak"], 4), help=f"reached first at step {figures['peak_step']}")
-    cols[2].metric("Final LR", fmt_number(figures["final"], 4), help=f"at step {curve.config.steps - 1}")
-    cols[3].metric("Min LR", fmt_number(figures["min"], 4), help=f"reached first at step {figures['min_step']}")
-    st.caption(f"Peak at step {figures['peak_step']} · min at step {figures['min_step']}")
-
-    if curve.source == "closed form":
-        source_note(curve, P)
-    elif curve.closed is None:
-        st.info(
-            "No closed form here (the lr depends on a metric, or on how the children combine): only the "
-            "library's curve is drawn."
-        )
-    elif curve.first_diff_step is None:
-        rounding = (
-            f" — within {curve.spec.library}'s float32 rounding: the library computes in float32, the closed form in "
-            f"float64, and the tests hold them to {curve.spec.tolerance:.0e} relative"
-            if curve.spec.tolerance > 1e-9
-            else ""
-        )
-        st.success(
-            f"The closed form matches the library on every step (max relative difference {curve.max_rel_diff:.1e})"
-            f"{rounding}.",
-            icon=":material/check_circle:",
-        )
-    else:
-        st.warning(
-            f"The closed form and the library differ from step {curve.first_diff_step} on "
-            f"(max relative difference {curve.max_rel_diff:.3g}). The solid line is what your training would see.",
-            icon=":material/difference:",
-        )
-    for note in curve.notes:
-        st.warning(plain(note))
-    if not explaining:
-        values_table.show(None, curve.frame, source=curve.source)
-
-st.divider()
-form_col, note_col = st.columns([1.6, 1], gap="large")
-with form_col:
-    st.subheader("Formula")
-    st.latex(curve.spec.formula)
-    rows = legend_rows(curve.spec, curve.params, curve.config.base_lr)
-    if rows:
+    config = ScheduleConfig.make(
+        name,
+        values,
+        steps=int(steps),
+        base_lr=float(base_lr),
+        steps_per_epoch=int(steps_per_epoch),
+        optimizer=optimizer,
+        interval=interval,
+    )
+    shared = {
+        "scheduler": name,
+        "steps": int(steps),
+        "base_lr": float(base_lr),
+        "steps_per_epoch": int(steps_per_epoch),
+        "interval": interval,
+    }
+    if spec.cycles_momentum is not None:
+        shared["optimizer"] = optimizer
+    shared.update(chosen_params(spec, P, values))  # a run-sized value never set follows the run: not in the link
+    shared.update(explain_mode.link_values(P))  # explain mode and its step: a teacher's link opens there
+    shared.update(links.values(LINK, only=None if "explain" in shared else {"log_y", "library", "preset", "image"}))
+    plan = {k: v for k, v in shared.items() if k not in explain_mode.link_values(P) and k not in LINK}
+    state.write_query(shared)
+    with left:
+        state.show_share(shared)
         st.markdown(
-            "| symbol | meaning | value |\n|---|---|---|\n"
-            + "\n".join(f"| {r['symbol']} | {r['meaning']} | {r['value']} |" for r in rows)
+            f"[Check a logged run against this plan]({state.plan_link(plan)}) — My run sets your "
+            "trainer_state.json, metrics.csv or TensorBoard log beside it and names what differs.",
+            help="Opens My run with this schedule as the plan: upload your log there.",
         )
-with note_col:
-    st.subheader("Library vs textbook")
-    if curve.spec.notes:
-        st.markdown("\n".join(f"- {n}" for n in curve.spec.notes))
-    else:
-        st.markdown("The library follows the textbook formula exactly.")
 
-st.divider()
-if error is None:
-    export_panel(curve.config, curve, P)
+    error = None
+    try:
+        curve = cached_curve(config)
+        st.session_state[f"{P}.last_good"] = config.to_json()
+    except LrlabError as exc:
+        error = exc
+        last = st.session_state.get(f"{P}.last_good")
+        curve = cached_curve(ScheduleConfig.from_dict(json.loads(last))) if last else None
+
+    if error is not None:
+        with left:
+            st.error(plain(error), icon=":material/error:")
+
+    with right:
+        if curve is None:
+            st.info("Fix the settings on the left to see a curve.")
+            st.stop()
+        if error is not None:
+            st.info(f"Showing the last valid settings ({curve.spec.name}) until the error is fixed.")
+        switches = input_row("switches").columns(2)
+        with switches[0]:
+            log_y = st.toggle(
+                "Log-scale y axis", key=f"{P}.log_y", help="Steps where the lr is 0 are not drawn on a log axis."
+            )
+        with switches[1]:
+            explaining = explain_mode.toggle(P)
+        figure = lr_figure(curve, log_y=log_y)
+        if explaining:  # the values table follows the explained step: it is part of the explain panel
+            explain_mode.view(
+                P,
+                figure,
+                [explain_mode.Explained("library", explain_mode.MARKER_COLOR, curve)],
+                chart_key=f"{P}.chart",
+                chart_config=chart_config(),
+                on_step=partial(values_table.show, None, curve.frame, source=curve.source),
+            )
+        else:
+            st.plotly_chart(figure, width="stretch", key=f"{P}.chart", config=chart_config())
+
+        figures = summary(curve.frame)
+        cols = st.columns(4)
+        cols[0].metric("LR at step 0", fmt_number(figures["first"], 4))
+        cols[1].metric("Peak LR", fmt_number(figures["peak"], 4), help=f"reached first at step {figures['peak_step']}")
+        cols[2].metric("Final LR", fmt_number(figures["final"], 4), help=f"at step {curve.config.steps - 1}")
+        cols[3].metric("Min LR", fmt_number(figures["min"], 4), help=f"reached first at step {figures['min_step']}")
+        st.caption(f"Peak at step {figures['peak_step']} · min at step {figures['min_step']}")
+
+        if curve.source == "closed form":
+            source_note(curve, P)
+        elif curve.closed is None:
+            st.info(
+                "No closed form here (the lr depends on a metric, or on how the children combine): only the "
+                "library's curve is drawn."
+            )
+        elif curve.first_diff_step is None:
+            rounding = (
+                f" — within {curve.spec.library}'s float32 rounding: the library computes in float32, the closed form in "
+                f"float64, and the tests hold them to {curve.spec.tolerance:.0e} relative"
+                if curve.spec.tolerance > 1e-9
+                else ""
+            )
+            st.success(
+                f"The closed form matches the library on every step (max relative difference {curve.max_rel_diff:.1e})"
+                f"{rounding}.",
+                icon=":material/check_circle:",
+            )
+        else:
+            st.warning(
+                f"The closed form and the library differ from step {curve.first_diff_step} on "
+                f"(max relative difference {curve.max_rel_diff:.3g}). The solid line is what your training would see.",
+                icon=":material/difference:",
+            )
+        for note in curve.notes:
+            st.warning(plain(note))
+        if not explaining:
+            values_table.show(None, curve.frame, source=curve.source)
+
+    st.divider()
+    form_col, note_col = st.columns([1.6, 1], gap="large")
+    with form_col:
+        st.subheader("Formula")
+        st.latex(curve.spec.formula)
+        rows = legend_rows(curve.spec, curve.params, curve.config.base_lr)
+        if rows:
+            st.markdown(
+                "| symbol | meaning | value |\n|---|---|---|\n"
+                + "\n".join(f"| {r['symbol']} | {r['meaning']} | {r['value']} |" for r in rows)
+            )
+    with note_col:
+        st.subheader("Library vs textbook")
+        if curve.spec.notes:
+            st.markdown("\n".join(f"- {n}" for n in curve.spec.notes))
+        else:
+            st.markdown("The library follows the textbook formula exactly.")
+
+    st.divider()
+    if error is None:
+        export_panel(curve.config, curve, P)
+
+
+schedule_view(name, int(steps), float(base_lr), int(steps_per_epoch))

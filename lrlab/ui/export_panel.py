@@ -164,3 +164,6 @@ def _load(key: str, on_load: Callable[[ScheduleConfig], list[str]]) -> None:
     except LrlabError as exc:
         notices = [("error", str(exc))]
     st.session_state[f"{key}.import_notice"] = notices
+    # a load sets the page's run settings too, drawn outside a fragment the panel may sit in: rerun the
+    # whole page (in a callback st.rerun() ends the callback and makes this interaction a full rerun)
+    st.rerun()
