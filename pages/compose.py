@@ -6,13 +6,15 @@ link or a preset sets exactly the values it gives, and only those stay when Step
 """
 
 import json
+from urllib.parse import urlencode
 
 import streamlit as st
 
 from lrlab import SCHEDULERS, LrlabError, ScheduleConfig
-from lrlab.compose import COMPOSITES
+from lrlab.compose import COMPOSITES, _child_spec
 from lrlab.plots import lr_figure
 from lrlab.presets import PRESETS as PAPER_PRESETS
+from lrlab.specs import LIBRARIES
 from lrlab.ui import links, state
 from lrlab.ui.cache import cached_curve
 from lrlab.ui.export_panel import chart_config, export_panel
@@ -35,32 +37,29 @@ ensure_router()
 
 P = "co"
 MAX_APP_STEPS = 1_000_000
-CHILDREN = [n for n, s in SCHEDULERS.items() if n not in COMPOSITES and not s.needs_metric]
-CHAIN_FIRST = "ChainedScheduler"  # torch allows a ChainedScheduler as a SequentialLR's first child only
-
-
-def child_options(mode: str, i: int) -> list[str]:
-    """The schedulers child ``i`` may be under ``mode``: any plain one, and a ChainedScheduler as the
-    first child of a SequentialLR (at a later position torch raises NotImplementedError at the switch)."""
-    return [*CHILDREN, CHAIN_FIRST] if mode == "SequentialLR" and i == 0 else list(CHILDREN)
 
 
 def child_refusal(mode: str, i: int, name: object) -> str | None:
-    """Why child ``i`` of a linked ``mode`` can't be ``name`` on this page, or None when it can."""
-    if name in child_options(mode, i):
-        return None
-    if name == CHAIN_FIRST and mode == "SequentialLR":
-        why = (
-            "in a SequentialLR a ChainedScheduler can only be the first child (schedulers[0]): torch raises "
-            "NotImplementedError when it switches to a later one"
-        )
-    elif name == CHAIN_FIRST:
-        why = "a ChainedScheduler can't be a child of a ChainedScheduler here; chain its children directly"
-    elif name in SCHEDULERS:
-        why = "a child must be a plain scheduler (not a composite, not a metric-driven one)"
-    else:
-        why = "not a known scheduler"
-    return f"schedulers[{i}].name={name!r:.40}: {why}"
+    """Why child ``i`` of ``mode`` can't be ``name``, or None when it can: the rule lrlab's compose
+    applies when it validates the children (torch and transformers LRSchedulers only, no composite or
+    metric-driven one, a ChainedScheduler only as a SequentialLR's first child)."""
+    if not isinstance(name, str) or name not in SCHEDULERS:  # a link names a registered scheduler, not an alias
+        return f"Invalid schedulers[{i}].name ({name!r:.40}): not a scheduler name (see `python -m lrlab list`)"
+    try:
+        _child_spec(name, f"schedulers[{i}]", in_sequence=mode == "SequentialLR")
+    except LrlabError as exc:
+        return str(exc)
+    return None
+
+
+def child_options(mode: str, i: int) -> list[str]:
+    """The schedulers child ``i`` may be under ``mode``: exactly those :func:`child_refusal` accepts."""
+    return [name for name in SCHEDULERS if child_refusal(mode, i, name) is None]
+
+
+OWN_COMBINERS = {"optax": "optax:join_schedules", "fastai": "fastai:combine_scheds"}  # registered specs
+COMPOSABLE_LIBRARIES = {SCHEDULERS[n].library for n in child_options(COMPOSITES[0], 0)}
+ELSEWHERE = [{"keras": "Keras"}.get(lib, lib) for lib in LIBRARIES if lib not in COMPOSABLE_LIBRARIES]
 
 
 PRESETS = {
@@ -89,7 +88,18 @@ PRESETS = {
 st.title("Compose")
 st.caption(
     "Build `SequentialLR` (children one after another, switching at milestones) or `ChainedScheduler` "
-    "(children stepped together) from any scheduler, each with its own inputs; the real torch classes are stepped."
+    "(children stepped together) from torch and transformers schedulers, each with its own inputs; the real torch "
+    "classes are stepped."
+)
+st.caption(
+    f":material/info: {', '.join(ELSEWHERE[:-1])} and {ELSEWHERE[-1]} schedules can't be children of a torch `SequentialLR` or "
+    "`ChainedScheduler`: they are not torch `LRScheduler`s. Combine them in their own library: "
+    + " or ".join(
+        f"[{name.split(':', 1)[1]}](./?{urlencode({'scheduler': name})}) ({lib})"
+        for lib, name in OWN_COMBINERS.items()
+        if name in SCHEDULERS
+    )
+    + " in the Playground; timm's schedulers and Keras' CosineDecay have a warm-up of their own."
 )
 
 for key, default in [

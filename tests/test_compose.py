@@ -1,11 +1,14 @@
 """Composition, param groups, optimizers, stepping interval, training units and summary figures:
 each checked against the real torch objects stepped in the test, or against hand computation."""
 
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from streamlit.testing.v1 import AppTest
 from torch.optim import lr_scheduler as tls
 
 import lrlab
@@ -247,3 +250,70 @@ def test_summary_ignores_steps_the_library_refused():
     frame = lrlab.curve("OneCycleLR", steps=15, total_steps=10)
     row = summary_table([("one cycle", frame)]).iloc[0]
     assert row["final LR"] == pytest.approx(frame["lr"].iloc[10])  # t = 10 is the extrapolated step; then NaN
+
+
+# ---- the Compose page: only what a torch SequentialLR / ChainedScheduler can hold ----------------------
+
+COMPOSE_PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "compose.py")
+
+
+def _accepted(mode: str, i: int) -> list[str]:
+    """The registered names lrlab's compose validation accepts as child ``i`` of ``mode``."""
+    from lrlab.compose import _child_spec
+
+    out = []
+    for name in lrlab.SCHEDULERS:
+        try:
+            _child_spec(name, f"schedulers[{i}]", in_sequence=mode == "SequentialLR")
+        except LrlabError:
+            continue
+        out.append(name)
+    return out
+
+
+def _compose_page(query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(COMPOSE_PAGE, default_timeout=120)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    return at.run()
+
+
+@pytest.mark.parametrize(("mode", "i"), [("SequentialLR", 0), ("SequentialLR", 1), ("ChainedScheduler", 0)])
+def test_the_child_picker_offers_exactly_the_schedulers_compose_accepts(mode, i):
+    from lrlab.ui.widgets import scheduler_label
+
+    at = _compose_page()
+    at.radio(key="co.mode").set_value(mode).run()
+    assert not at.exception
+    expected = _accepted(mode, i)
+    assert at.selectbox(key=f"co.child.{i}").options == [scheduler_label(n) for n in expected]
+    libraries = {lrlab.SCHEDULERS[n].library for n in expected}
+    assert libraries == {"torch", "transformers"}  # torch LRSchedulers, transformers' LambdaLRs
+    assert ("ChainedScheduler" in expected) == (mode == "SequentialLR" and i == 0)
+    assert not {"timm:CosineLRScheduler", "keras:CosineDecay", "optax:join_schedules", "ReduceLROnPlateau"} & set(
+        expected
+    )
+
+
+def test_the_page_says_where_other_libraries_schedules_are_combined():
+    at = _compose_page()
+    text = " ".join(c.value for c in at.caption)
+    assert "can't be children of a torch `SequentialLR`" in text
+    for lib in ("timm", "Keras", "optax", "fastai"):
+        assert lib in text
+    assert "scheduler=optax%3Ajoin_schedules" in text and "scheduler=fastai%3Acombine_scheds" in text
+    assert {"optax:join_schedules", "fastai:combine_scheds"} <= set(lrlab.SCHEDULERS)
+
+
+@pytest.mark.parametrize("child", ["timm:CosineLRScheduler", "keras:CosineDecay", "optax:linear_schedule"])
+def test_a_link_with_another_librarys_child_gets_a_notice_naming_it_and_no_exception(child):
+    cfg = {
+        "scheduler": "SequentialLR",
+        "params": {"schedulers": [{"name": "LinearLR"}, {"name": child}], "milestones": [100]},
+        "steps": 1000,
+    }
+    at = _compose_page({"cfg": json.dumps(cfg)})
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    notice = " ".join(i.value for i in at.info).replace("\\", "")
+    assert child in notice and "a child must be a torch LRScheduler" in notice
+    assert at.selectbox(key="co.child.1").value == "CosineAnnealingLR"  # the page's own default, not the child
