@@ -37,13 +37,28 @@ def chart_config(filename: str = "lr_schedule") -> dict:
 
 
 def export_panel(config: ScheduleConfig, curve: Curve, key: str) -> None:
-    """Tabs with the code for each target (copy button on each), downloads, and the curve as data.
+    """An "Export" expander: tabs with the code for each target (copy button on each), downloads, and
+    the curve as data.
 
-    Only the open tab is built (Streamlit's stateful tabs: switching tabs reruns the page): the code
-    of nine targets and their download buttons cost ~15 ms a rerun, on every input of every visitor."""
-    st.subheader("Export")
+    Built when asked: nothing while the expander is closed, and only the open tab while it is open
+    (Streamlit's stateful expander and tabs: opening or switching reruns the page). The code of a
+    target checks where the library would refuse a step (a second run of the schedule); nine targets
+    and their download buttons cost ~15 ms of every input of every visitor when built each time."""
     if IMAGE_FORMAT_KEY in st.session_state:  # its radio is drawn only while Data is open: keep the choice
         st.session_state[IMAGE_FORMAT_KEY] = st.session_state[IMAGE_FORMAT_KEY]
+    box = st.expander(
+        "Export: PyTorch, Transformers, Lightning or the library's own code, YAML/JSON, the curve's data",
+        icon=":material/download:",
+        key=f"{key}.export_open",
+        on_change="rerun",
+    )
+    if not box.open:
+        return
+    with box:
+        _export_tabs(config, curve, key)
+
+
+def _export_tabs(config: ScheduleConfig, curve: Curve, key: str) -> None:
     wanted = targets_for(curve.spec)  # the targets that can express a schedule of this library
     code_tabs = [tab for tab in CODE_TABS if tab[1] in wanted]
     tabs = st.tabs([label for label, *_ in code_tabs] + ["Data"], key=f"{key}.export_tab", on_change="rerun")

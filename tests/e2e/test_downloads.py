@@ -65,8 +65,14 @@ def linked_page(page: Any, base_url: str) -> Any:
 
 
 def export_tab(page: Any, label: str) -> Any:
-    """Select tab `label` of the Export section; return its (visible) panel."""
+    """Open the Export expander (closed until asked: its code is built when asked), select its tab
+    `label`; return the tab's (visible) panel."""
     tab = page.get_by_role("tab", name=label, exact=True)
+    if tab.count() == 0:
+        summary = page.locator("[data-testid='stExpander'] summary", has_text="Export:")
+        summary.scroll_into_view_if_needed()
+        summary.click()
+        tab.first.wait_for(state="visible")
     tabs = page.locator("[data-testid='stTabs']", has=tab)
     assert tabs.count() == 1, f"{tabs.count()} tab groups with a {label!r} tab"
     tab.scroll_into_view_if_needed()
