@@ -686,3 +686,33 @@ def test_fastais_lr_find_on_the_lab_task_sweeps_fastais_lrs_from_the_same_start_
     for name in ("valley", "minimum"):  # on this task they agree to within 30 %
         assert fa.suggestions[name] == pytest.approx(ours.suggestions[name].lr, rel=0.3), name
     assert not any(tmp_path.iterdir())  # lr_find saved its checkpoint in a temporary directory only
+
+
+# ---- where fastai's docs and its code disagree: the code wins, and the note says so -------------------------------
+
+
+def _says(name: str, *words: str) -> bool:
+    return any(
+        all(w in note for w in ("docs", "lrlab follows the code", *words)) for note in lrlab.SCHEDULERS[name].notes
+    )
+
+
+def test_fit_sgdr_of_3_cycles_of_1_epoch_trains_7_epochs_its_cycles_doubling():
+    learn, seen = fitted(2, 1, lambda learn: learn.fit_sgdr(3, 1, lr_max=0.1))
+    assert learn.n_epoch == 7 and len(seen.lrs) == 7 * 2  # 1 + 2 + 4 epochs, not "3 cycles of 1"
+    assert _says("fastai:fit_sgdr", "1 + 2 + 4 = 7 epochs")
+
+
+def test_param_scheduler_refuses_the_list_of_schedulers_per_group_its_docs_allow():
+    scheds = {"lr": [SchedLin(1e-3, 1e-2), SchedLin(1e-4, 1e-3)]}
+    with pytest.raises(TypeError, match="'list' object is not callable"):
+        fitted(2, 2, lambda learn: learn.fit(1, cbs=ParamScheduler(scheds)))
+    assert _says("fastai:combine_scheds", "'list' object is not callable")
+
+
+def test_fit_flat_cos_ignores_start_epoch_and_runs_the_whole_schedule_where_fit_one_cycle_resumes():
+    _, flat = fitted(2, 1, lambda learn: learn.fit_flat_cos(4, lr=0.1, start_epoch=2))
+    _, one_cycle = fitted(2, 1, lambda learn: learn.fit_one_cycle(4, lr_max=0.1, start_epoch=2))
+    assert len(flat.lrs) == 4 * 2 and flat.lrs[0][0] == 0.1  # from the start: the flat part at lr
+    assert len(one_cycle.lrs) == 2 * 2  # epochs 2 and 3 only
+    assert _says("fastai:fit_flat_cos", "start_epoch=0")

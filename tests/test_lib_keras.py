@@ -96,7 +96,8 @@ def lrlab_lrs(name: str, steps: int, base_lr: float, **params: Any) -> np.ndarra
 
 
 def piecewise_lrs(steps: int, boundaries: list[int], values: list[float]) -> np.ndarray:
-    """PiecewiseConstantDecay through its spec (not registered yet: see keras_specs)."""
+    """PiecewiseConstantDecay driven through its spec's adapter (registered as keras:PiecewiseConstantDecay; its
+    values are the lrs, so the run's base lr is not used)."""
     ctx = RunContext(steps=steps, base_lr=0.1, group_lrs=(0.1,))
     params = PIECEWISE.validate({"boundaries": boundaries, "values": values}, ctx)
     driven = PIECEWISE.drive(params, ctx, ScheduleConfig.make(PIECEWISE.name, params, steps=steps))
@@ -448,3 +449,34 @@ def test_keras_already_imported_with_the_jax_backend_still_gives_the_curve(tmp_p
     assert backend == "jax"
     torch_lrs = lrlab_lrs("keras:CosineDecay", 30, 0.1, decay_steps=20, warmup_target=0.3, warmup_steps=5)
     np.testing.assert_allclose(json.loads(lrs), torch_lrs, rtol=1e-6, atol=K.NOISE * 0.3)
+
+
+# ---- where Keras's docs and its code disagree: the code wins, and the note says so -------------------------------
+
+
+def _says(name: str, *words: str) -> bool:
+    return any(
+        all(w in note for w in ("docs", "lrlab follows the code", *words)) for note in lrlab.SCHEDULERS[name].notes
+    )
+
+
+def test_the_cosine_warm_up_starts_from_initial_learning_rate_where_the_docs_formula_starts_from_0():
+    # the docs: completed_fraction * (target_warmup - initial_learning_rate) = 0.5 * 0.9 = 0.45 at step 5
+    schedule = schedule_of("keras:CosineDecay", 0.1, decay_steps=10, warmup_target=1.0, warmup_steps=10)
+    assert float(schedule(5)) == float(np.float32(0.55))
+    assert float(schedule(0)) == float(np.float32(0.1))
+    assert _says("keras:CosineDecay", "0.55 at step 5, not 0.45")
+
+
+def test_a_restart_with_alpha_starts_above_m_mul_times_the_initial_lr_the_docs_give():
+    schedule = schedule_of("keras:CosineDecayRestarts", 1.0, first_decay_steps=10, t_mul=1.0, m_mul=0.5, alpha=0.2)
+    assert float(schedule(10)) == pytest.approx(0.5 * (1 - 0.2) + 0.2, rel=1e-6)  # 0.6, not m_mul · 1.0 = 0.5
+    assert float(schedule(20)) == pytest.approx(0.25 * (1 - 0.2) + 0.2, rel=1e-6)
+    assert _says("keras:CosineDecayRestarts", "0.6·η₀")
+
+
+def test_a_cycling_polynomial_decay_at_step_0_is_the_initial_lr_not_the_docs_0_over_0():
+    schedule = schedule_of("keras:PolynomialDecay", 1.0, decay_steps=10, end_learning_rate=0.0, cycle=True)
+    assert float(schedule(0)) == 1.0
+    assert float(schedule(5)) == pytest.approx(0.5, rel=1e-6)
+    assert _says("keras:PolynomialDecay", "step 0 is initial_learning_rate")

@@ -742,3 +742,40 @@ def draw(name: str, steps: int, base: float, rng: random.Random) -> dict:
             continue
         return p
     raise AssertionError(f"no valid draw for {name}")
+
+
+# ---- where optax's docstrings and its code disagree: the code wins, and the note says so -------------------------
+
+
+def _says(name: str, *words: str) -> bool:
+    return any(all(w in note for w in ("docs", "lrlab follows the code", *words)) for note in SCHEDULERS[name].notes)
+
+
+def test_transition_begin_0_works_and_a_negative_one_is_0_although_the_docs_say_it_must_be_positive():
+    for make in (
+        lambda b: S.polynomial_schedule(1.0, 0.0, 2.0, 10, transition_begin=b),
+        lambda b: S.linear_schedule(1.0, 0.0, 10, transition_begin=b),
+        lambda b: S.exponential_decay(1.0, 10, 0.5, transition_begin=b),
+    ):
+        at_0 = [float(make(0)(t)) for t in range(25)]
+        assert [float(make(-5)(t)) for t in range(25)] == at_0
+    assert [float(S.polynomial_schedule(1.0, 0.0, 2.0, 10)(t)) for t in (0, 5, 10)] == [1.0, 0.25, 0.0]
+    assert float(S.exponential_decay(1.0, 10, 0.5)(20)) == 0.25
+    for name in ("linear_schedule", "polynomial_schedule", "exponential_decay", "warmup_exponential_decay_schedule"):
+        assert _says(f"optax:{name}", '"must be positive"'), name
+    with pytest.raises(LrlabError):  # lrlab refuses the negative value optax turns into 0
+        lrlab.curve("optax:polynomial_schedule", steps=20, transition_begin=-5)
+    assert lrlab.curve("optax:polynomial_schedule", steps=20, transition_begin=0)["lr"].size == 20
+
+
+def test_linear_onecycle_ends_at_peak_over_div_times_final_div_not_at_peak_over_final_div():
+    schedule = S.linear_onecycle_schedule(100, 1.0)  # div_factor 25, final_div_factor 1e4
+    assert float(schedule(100)) == pytest.approx(1.0 / 25 / 1e4, rel=1e-6)  # 4e-6, not the docs' 1e-4
+    assert _says("optax:linear_onecycle_schedule", "4e-6, not 1e-4")
+
+
+def test_warmup_cosine_decays_on_local_time_over_decay_steps_minus_warmup_not_t_over_decay_steps():
+    schedule = S.warmup_cosine_decay_schedule(0.0, 1.0, 10, 100)
+    assert float(schedule(55)) == pytest.approx(0.5 * (1 + math.cos(math.pi * 45 / 90)), abs=1e-7)  # 0.5
+    assert 0.5 * (1 + math.cos(math.pi * 55 / 100)) == pytest.approx(0.4218, abs=1e-4)  # the docs' formula
+    assert _says("optax:warmup_cosine_decay_schedule", "0.5 at t = 55, not 0.42")

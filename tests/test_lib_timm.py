@@ -642,3 +642,42 @@ def test_a_timm_package_registered_without_a_spec_still_counts_as_installed(monk
     with pytest.raises(ValueError):  # the library fact the guard is for
         importlib.util.find_spec("timm")
     assert lrlab.SCHEDULERS["timm:CosineLRScheduler"].unavailable() is None
+
+
+# ---- where timm's docs and its code disagree: the code wins, and the note says so -------------------------------
+# timm's docs ("Learning Rate Schedulers" page): "warmup_epochs of linear warmup from warmup_lr to the base lr";
+# "multistep: lr multiplied by decay_rate at each of the decay_milestones epochs". The loops below run timm itself.
+
+
+def _says(name: str, *words: str) -> bool:
+    return any(
+        all(w in note for w in ("docs say", "lrlab follows the code", *words)) for note in lrlab.SCHEDULERS[name].notes
+    )
+
+
+def test_without_warmup_prefix_the_warm_up_never_reaches_the_base_lr_as_the_docs_say_it_does():
+    sched = timm_scheduler()
+    cosine = train_py(lambda o: sched.CosineLRScheduler(o, t_initial=10, warmup_t=3), (0.1,), 12, 1)[:, 0]
+    poly = train_py(lambda o: sched.PolyLRScheduler(o, t_initial=10, warmup_t=3), (0.1,), 12, 1)[:, 0]
+    np.testing.assert_allclose(cosine[:3], [0.0, 0.1 / 3, 0.2 / 3], rtol=1e-15)  # one step short of 0.1
+    assert cosine[3] == pytest.approx(0.05 * (1 + math.cos(math.pi * 3 / 10)), rel=1e-15)  # 0.0794: the cosine at 3
+    assert poly[3] == pytest.approx(0.1 * (1 - 3 / 10) ** 0.5, rel=1e-15)  # 0.0837: power 0.5 at 3
+    assert cosine.max() == cosine[3] < 0.1 and poly.max() == poly[3] < 0.1
+    assert _says("timm:CosineLRScheduler", "0.0794") and _says("timm:PolyLRScheduler", "0.0837")
+
+
+def test_tanhs_warm_up_aims_at_the_tanh_curve_at_warmup_t_not_at_the_base_lr():
+    sched = timm_scheduler()
+    lrs = train_py(lambda o: sched.TanhLRScheduler(o, t_initial=10, warmup_t=3), (0.1,), 5, 1)[:, 0]
+    at_3 = 0.05 * (1 - math.tanh(-7 * (1 - 0.3) + 3 * 0.3))  # timm's lb = −7, ub = 3 at t / t_initial = 0.3
+    assert at_3 == pytest.approx(0.0999665, abs=1e-7)
+    np.testing.assert_allclose(lrs[:4], [0.0, at_3 / 3, 2 * at_3 / 3, at_3], rtol=1e-12)
+    assert lrs[1] < 0.1 / 3
+    assert _says("timm:TanhLRScheduler", "0.0999665")
+
+
+def test_multistep_milestones_stepped_per_epoch_apply_one_epoch_before_the_epochs_the_docs_name():
+    sched = timm_scheduler()
+    lrs = train_py(lambda o: sched.MultiStepLRScheduler(o, decay_t=[3, 6], decay_rate=0.1), (0.1,), 8, 1)[:, 0]
+    np.testing.assert_allclose(lrs, [0.1, 0.1, 0.01, 0.01, 0.01, 0.001, 0.001, 0.001], rtol=1e-12)
+    assert _says("timm:MultiStepLRScheduler", "epochs 2 and 5")

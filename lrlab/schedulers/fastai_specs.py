@@ -566,6 +566,9 @@ FIT_FLAT_COS = _spec(
     legend=(("M", "lr"), ("f", "div_final"), ("p", "pct_start"), *RUN_LEGEND),
     notes=(
         "fastai's argument is lr, not lr_max; it schedules no momentum.",
+        "fit_flat_cos takes start_epoch, and fastai's docs say passing start_epoch resumes \"with properly scheduled "
+        'lr"; the code passes start_epoch=0 to fit, so fit_flat_cos(4, start_epoch=2) runs all 4 epochs from the '
+        "start of the schedule (fit_one_cycle runs the last 2); lrlab follows the code (the schedule from epoch 0).",
         "n_epoch = ⌈steps / steps_per_epoch⌉ (whole epochs).",
         NOTE_FLOAT32,
     ),
@@ -638,6 +641,9 @@ FIT_SGDR = _spec(
         "is below the float32 sum 1/7 + 2/7). fastai's own test skips that batch ('The start of a cycle can be "
         "mixed with the 0 of the previous cycle with rounding errors').",
         "cycle_mult = 1 divides by zero in fastai (ZeroDivisionError): lrlab refuses it by name.",
+        'fastai\'s docstring says "Fit self.model for n_cycles of cycle_len"; the code makes cycle i '
+        "cycle_len · cycle_mult^i epochs long (fit_sgdr(3, 1) trains 1 + 2 + 4 = 7 epochs, as its docs' prose says); "
+        "lrlab follows the code.",
         NOTE_FLOAT32,
     ),
     explainer=_explain_sgdr,
@@ -848,6 +854,10 @@ COMBINE_SCHEDS = _spec(
         "The annealers' start and end are the lr itself: the run's base lr and the groups' own lrs are not used, "
         "and every param group gets the same value (scalars in fastai set every group).",
         "fastai's pcts list is written as each phase's pct; fastai asserts that they add up to exactly 1.",
+        "fastai's docs say ParamScheduler takes, per hyper-parameter, a scheduler or a list of schedulers (one per "
+        "param group); the code calls the value as a function, so a list raises TypeError ('list' object is not "
+        "callable) in before_batch: per-group values go into the annealers' start and end as arrays; lrlab follows "
+        "the code (one schedule, the same value for every group).",
         "An annealer alone is combine_scheds with one phase (pct 1). ParamScheduler({'lr': SchedCos(a, b)}) without "
         "combine_scheds evaluates it at the float64 pct_train: the same curve within float32 rounding.",
         "n_epoch = ⌈steps / steps_per_epoch⌉ (whole epochs).",

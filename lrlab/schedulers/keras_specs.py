@@ -618,6 +618,9 @@ COSINE_DECAY = _keras_spec(
         "With warmup_target set and warmup_steps = 0 the decay starts at warmup_target at once: initial_learning_rate "
         "is never used.",
         "lrlab's base lr must be > 0, so a warm-up from 0 (Keras's docs example) is a warm-up from a tiny lr here.",
+        "Keras's docs write the warm-up as completed_fraction · (warmup_target − initial_learning_rate), without "
+        "+ initial_learning_rate; the code adds it, so the warm-up rises from initial_learning_rate (0.1 → 1.0 over 10 "
+        "steps: 0.55 at step 5, not 0.45); lrlab follows the code.",
     ),
     explainer=_cosine_decay_explained,
 )
@@ -664,6 +667,9 @@ COSINE_DECAY_RESTARTS = _keras_spec(
     ),
     notes=(
         "The floor α·η₀ is not scaled by m_mul: later cycles run from M^i·(1−α)·η₀ + α·η₀ down to α·η₀.",
+        'Keras\'s docs say each restart runs "with m_mul times initial learning rate as the new learning rate"; the code '
+        "scales only the cosine part by m_mul, so with alpha > 0 restart i starts at (m_mul^i·(1 − α) + α)·η₀ (m_mul 0.5, "
+        "α 0.2: 0.6·η₀ at the first restart, not 0.5·η₀); lrlab follows the code.",
         "Keras finds the cycle with a float32 logarithm: where a restart falls exactly on a step, it can count that "
         "step as the end of the previous cycle and so misses the peak (t_mul = 1.5, first_decay_steps = 4: step 10 "
         "gives α·η₀ instead of η₀, step 11 goes on in the new cycle). lrlab's closed form has the peak, so the two "
@@ -763,6 +769,8 @@ POLYNOMIAL_DECAY = _keras_spec(
     notes=(
         "With cycle the lr reaches end_learning_rate at every multiple of decay_steps and the next decay spans "
         "D·⌈t/D⌉ steps from 0: cycle k starts at only about 1/k^power of the first peak, not at initial_learning_rate.",
+        "Keras's docs write the cycling decay with decay_steps · ceil(step / decay_steps), which is 0 at step 0 (0 / 0); "
+        "the code uses a multiplier of 1 there, so step 0 is initial_learning_rate; lrlab follows the code.",
     ),
     explainer=_polynomial_explained,
 )

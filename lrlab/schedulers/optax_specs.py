@@ -700,6 +700,12 @@ NO_FALLBACK = (
     "in exponential_decay, for decay_rate = 0), and uses 0 for a negative transition_begin; lrlab refuses "
     "those values instead."
 )
+# Where optax's docstrings and its code disagree: lrlab follows the code.
+BEGIN_DOCS_NOTE = (
+    'optax\'s docs say transition_begin "must be positive"; the code takes 0 (its own default: the transition starts '
+    "at once) and treats a negative value as 0 (it only logs); lrlab follows the code for 0 and refuses a negative "
+    "value by name."
+)
 KNOTS_NOTE = (
     "optax interpolates between accumulated values: the value at boundary b_i is init_value times the product "
     "of the scales up to it, reached AT b_i (the next segment starts there)."
@@ -741,6 +747,7 @@ SPECS: tuple[SchedulerSpec, ...] = (
             "Equivalent to polynomial_schedule with power=1 (optax builds it that way); warmup_constant_schedule "
             "is this schedule from init_value to peak_value.",
             NO_FALLBACK,
+            BEGIN_DOCS_NOTE,
             JIT_LINEAR_NOTE,
         ),
         explainer=X.linear,
@@ -769,7 +776,7 @@ SPECS: tuple[SchedulerSpec, ...] = (
             ("B", "transition_begin"),
             ("t", "update count"),
         ),
-        notes=(NO_FALLBACK, JIT_POLY_NOTE),
+        notes=(NO_FALLBACK, BEGIN_DOCS_NOTE, JIT_POLY_NOTE),
         explainer=X.polynomial,
     ),
     _spec(
@@ -807,7 +814,7 @@ SPECS: tuple[SchedulerSpec, ...] = (
             (r"\operatorname{clip}_E", "max(·, E) for r < 1, min(·, E) for r ≥ 1; none without E"),
             ("t", "update count"),
         ),
-        notes=(NO_FALLBACK, JIT_STAIRCASE_NOTE),
+        notes=(NO_FALLBACK, BEGIN_DOCS_NOTE, JIT_STAIRCASE_NOTE),
         explainer=X.exponential,
     ),
     _spec(
@@ -895,6 +902,9 @@ SPECS: tuple[SchedulerSpec, ...] = (
             "(Keras' CosineDecay counts its decay_steps after the warm-up).",
             WARMUP_NOTE,
             "optax joins a linear_schedule and a cosine_decay_schedule at warmup_steps (join_schedules).",
+            "optax's docs for exponent write the cosine as 0.5·(1 + cos(π·t/T)) with T = decay_steps; the code runs it on "
+            "the local time t − warmup_steps over decay_steps − warmup_steps (warm-up 10, decay_steps 100: 0.5 at "
+            "t = 55, not 0.42); lrlab follows the code.",
         ),
         explainer=X.warmup_cosine,
     ),
@@ -971,6 +981,7 @@ SPECS: tuple[SchedulerSpec, ...] = (
             "transition_begin counts from the end of the warm-up (the decay child sees t − warmup_steps).",
             WARMUP_NOTE,
             NO_FALLBACK,
+            BEGIN_DOCS_NOTE,
             JIT_STAIRCASE_NOTE,
         ),
         explainer=X.warmup_exponential,
@@ -1071,6 +1082,9 @@ SPECS: tuple[SchedulerSpec, ...] = (
             "int() truncates (0.29 · 100 is 28.999…: the peak comes at step 28).",
             "Where two of those keys would be equal, the dict keeps only the last and the peak silently disappears: "
             "lrlab refuses such pct_start / pct_final.",
+            "optax's docs say phase 3 goes down to peak_value / final_div_factor; the code ends at "
+            "peak_value / (div_factor · final_div_factor), which is init_value / final_div_factor as its argument docs "
+            "say (4e-6, not 1e-4, for peak 1 with the defaults); lrlab follows the code.",
         ),
         explainer=X.linear_onecycle,
     ),

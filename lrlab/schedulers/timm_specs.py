@@ -1267,6 +1267,13 @@ OVERLAP_NOTE = (
     "schedule's value there, already below the initial lr (pytorch-image-models#1242; warmup_t = 3, t_initial = 10: 0.0794 "
     "for 0.1); warmup_prefix=True starts the schedule after the warm-up."
 )
+# Where timm's docs (the "Learning Rate Schedulers" page) and its code disagree: lrlab follows the code.
+WARMUP_DOCS_NOTE = (
+    'timm\'s docs say the warm-up is linear "from warmup_lr to the base lr"; without warmup_prefix the code never '
+    "reaches the base lr: the warm-up stops one step short of it and the schedule takes over below it (lr 0.1, "
+    "t_initial 10, warmup_t 3: the highest lr is 0.0794 for the cosine, 0.0837 for the polynomial); lrlab follows "
+    "the code."
+)
 
 
 def _formula(shape: str) -> str:
@@ -1352,7 +1359,7 @@ COSINE = _spec(
     ),
     formula=COSINE_FORMULA,
     legend=(*TIME_LEGEND, *CYCLE_LEGEND, ("k", "k_decay")),
-    notes=(*COMMON_NOTES, OVERLAP_NOTE, *CYCLE_NOTES),
+    notes=(*COMMON_NOTES, OVERLAP_NOTE, WARMUP_DOCS_NOTE, *CYCLE_NOTES),
     rules=(_noise_rule,),
 )
 
@@ -1397,6 +1404,9 @@ TANH = _spec(
         "(0.99999834 of the lr for lb = −7), and timm only applies its formula from the first step on.",
         "Without warmup_prefix the warm-up climbs to the tanh curve's value at warmup_t (timm evaluates it when it "
         "is built), so there is no jump after it, unlike the cosine.",
+        'timm\'s docs say the warm-up goes "from warmup_lr to the base lr"; without warmup_prefix the code aims it at '
+        "the tanh curve's value at warmup_t instead (0.0999665 for lr 0.1, t_initial 10, warmup_t 3), so every "
+        "warm-up step is a little smaller; lrlab follows the code.",
         *CYCLE_NOTES,
     ),
     rules=(_tanh_rule, _tanh_class_rule, _noise_rule),
@@ -1493,6 +1503,9 @@ MULTISTEP = _spec(
         *COMMON_NOTES,
         "timm decays one step early: milestone m applies at t' + 1 ≥ m, i.e. at t' = m − 1 (row 9 for milestone 10, "
         "where torch's MultiStepLR decays at row 10); timm keeps this on purpose (#2745, #2753, #2806).",
+        'timm\'s docs say the lr is multiplied by decay_rate "at each of the decay_milestones epochs"; the code (and the '
+        "class's own docstring) applies milestone m at t = m − 1 (decay_t [3, 6] stepped per epoch: from epochs 2 and 5, "
+        "not 3 and 6); lrlab follows the code.",
     ),
     rules=(_sorted_rule("decay_t"), _noise_rule),
 )
@@ -1518,7 +1531,7 @@ POLY = _spec(
     ),
     formula=POLY_FORMULA,
     legend=(*TIME_LEGEND, *CYCLE_LEGEND, ("p", "power"), ("k", "k_decay")),
-    notes=(*COMMON_NOTES, OVERLAP_NOTE, *CYCLE_NOTES),
+    notes=(*COMMON_NOTES, OVERLAP_NOTE, WARMUP_DOCS_NOTE, *CYCLE_NOTES),
     rules=(_noise_rule,),
 )
 
