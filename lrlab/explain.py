@@ -1422,4 +1422,339 @@ def move_marker(fig: go.Figure, points: Sequence[tuple[float, float, str]]) -> g
     return fig
 
 
-__all__ = ["EXPLAINERS", "MARKER", "Explanation", "add_marker", "explain", "move_marker", "num"]
+# ---- Play in the browser: the marker animated by Plotly.js --------------------------------------------
+#
+# Play is a Plotly animation: the chart carries one frame per position of the marker (its points and a
+# caption with that step's numbers as plain text), Plotly's own Play/Pause buttons and a scrubber. The
+# browser plays it; the server only builds it, once per chosen step (the captions, the costly part, are
+# cached by the caller per configuration). Verified in Chromium with Streamlit 1.67: st.plotly_chart hands
+# `frames`, `updatemenus` and `sliders` to Plotly.js unchanged, and playing sends nothing to the server.
+
+#: The most frames an animated chart carries: a run of any length plays in at most this many.
+MAX_FRAMES = 400
+#: Name of the annotation that shows the explained step in numbers on an animated chart.
+CAPTION = "explained step in numbers"
+#: Pixels added under the chart for Play/Pause, the caption and the scrubber.
+CONTROLS_HEIGHT = 120
+
+
+def frame_grid(steps: int, stride: int, *, cap: int = MAX_FRAMES) -> tuple[int, ...]:
+    """The steps Play stops at in a run of ``steps`` steps: every ``stride``-th step from 0, and the last
+    one. The stride is widened until at most ``cap - 1`` steps remain, leaving room for the chosen step
+    (which the caller adds), so that a 1,000,000-step run still plays in at most ``cap`` frames."""
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+        raise invalid("steps", steps, "must be a positive integer")
+    if isinstance(cap, bool) or not isinstance(cap, (int, np.integer)) or cap < 4:
+        raise invalid("cap", cap, "must be an integer of at least 4")
+    last = int(steps) - 1
+    if last == 0:
+        return (0,)
+    every = max(int(stride), 1, math.ceil(last / (cap - 3)))  # floor(last / every) + 2 ≤ cap − 1 steps
+    grid = list(range(0, last + 1, every))
+    if grid[-1] != last:
+        grid.append(last)
+    return tuple(grid)
+
+
+_SUPERSCRIPT = dict(
+    zip("0123456789+-=()abcdefghijklmnoprstuvwxyz", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻ", strict=True)
+)
+_SUBSCRIPT = dict(zip("0123456789+-=()aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ", strict=True))
+#: LaTeX words written as a character (or a word) in plain text.
+_WORDS = {
+    **{g: c for g, c in zip(
+        "alpha beta gamma delta epsilon varepsilon zeta eta theta kappa lambda mu nu xi pi rho sigma tau phi "
+        "varphi chi psi omega Gamma Delta Theta Lambda Pi Sigma Phi Omega".split(),
+        "αβγδεεζηθκλμνξπρστφφχψωΓΔΘΛΠΣΦΩ",
+        strict=True,
+    )},
+    "times": "×", "cdot": "·", "cdots": "⋯", "ldots": "…", "dots": "…", "pm": "±", "mp": "∓", "div": "÷",
+    "le": "≤", "leq": "≤", "ge": "≥", "geq": "≥", "ne": "≠", "neq": "≠", "approx": "≈", "equiv": "≡",
+    "lt": "<", "gt": ">", "to": "→", "rightarrow": "→", "Rightarrow": "⇒", "implies": "⇒", "leftarrow": "←",
+    "mapsto": "↦", "in": "∈", "notin": "∉", "infty": "∞", "sum": "Σ", "prod": "∏", "partial": "∂",
+    "land": "∧", "wedge": "∧", "lor": "∨", "vee": "∨", "neg": "¬", "lnot": "¬", "circ": "∘", "prime": "′",
+    "lfloor": "⌊", "rfloor": "⌋", "lceil": "⌈", "rceil": "⌉", "lvert": "|", "rvert": "|", "vert": "|",
+    "mid": "|", "langle": "⟨", "rangle": "⟩", "bmod": "mod", "mod": "mod", "quad": " ", "qquad": " ",
+    "displaystyle": "", "textstyle": "", "limits": "", "nolimits": "",
+}  # fmt: skip
+#: Functions: a fraction right after one is put in parentheses (``cos\frac{πt}{T}`` → ``cos(πt/T)``).
+_FUNCTIONS = frozenset("cos sin tan cot sec csc tanh sinh cosh arccos arcsin arctan exp log ln lg min max".split())
+_FRACTIONS = frozenset(("frac", "tfrac", "dfrac", "cfrac"))
+_TEXT = frozenset(
+    "text textrm textit textbf textsf texttt mathrm mathit mathbf mathsf mathcal boldsymbol operatorname mbox".split()
+)
+_SIZES = frozenset("left right bigl bigr Bigl Bigr big Big bigg Bigg biggl biggr Biggl Biggr middle".split())
+_CONTROL_SYMBOLS = {",": " ", ";": " ", ":": " ", "!": "", " ": " ", "{": "{", "}": "}", "#": "#", "%": "%",
+                    "&": "&", "_": "_", "$": "$", "|": "‖", "\\": " "}  # fmt: skip
+_NEGATED = {"<": "≮", ">": "≯", "=": "≠", "≤": "≰", "≥": "≱", "∈": "∉"}
+_COMMAND = re.compile(r"[A-Za-z]+")
+_SIMPLE = re.compile(r"[\w.·π∞′⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻₀₁₂₃₄₅₆₇₈₉ᵃ-ᶻₐ-ₜ]+")
+
+
+def _closing(s: str, i: int) -> int:
+    """Index of the ``}`` that closes the ``{`` at ``s[i]`` (the end of ``s`` if it is never closed)."""
+    depth = 0
+    for j in range(i, len(s)):
+        if s[j] == "\\":
+            continue
+        if s[j] == "{" and (j == 0 or s[j - 1] != "\\"):
+            depth += 1
+        elif s[j] == "}" and (j == 0 or s[j - 1] != "\\"):
+            depth -= 1
+            if depth == 0:
+                return j
+    return len(s)
+
+
+def _wrap(text: str) -> str:
+    """``text`` as one factor: as it is when it is a number or a symbol, else in parentheses."""
+    text = text.strip()
+    return text if _SIMPLE.fullmatch(text) else f"({text})"
+
+
+def _script(text: str, table: Mapping[str, str], mark: str) -> str:
+    text = text.strip()
+    if text and all(c in table for c in text):
+        return "".join(table[c] for c in text)
+    return mark + _wrap(text)
+
+
+def _atom(s: str, i: int) -> tuple[str, int]:
+    """Plain text of the atom at ``s[i:]`` (a ``{group}``, a command with its arguments, or one character)
+    and the index after it."""
+    while i < len(s) and s[i] == " ":
+        i += 1
+    if i >= len(s):
+        return "", i
+    if s[i] == "{":
+        j = _closing(s, i)
+        return _plain_run(s[i + 1 : j]), j + 1
+    if s[i] != "\\":
+        return s[i], i + 1
+    m = _COMMAND.match(s, i + 1)
+    if m is None:
+        symbol = s[i + 1 : i + 2]
+        return _CONTROL_SYMBOLS.get(symbol, symbol), i + 2
+    name, j = m.group(), m.end()
+    if name in _FRACTIONS:
+        top, j = _atom(s, j)
+        bottom, j = _atom(s, j)
+        if (top.strip(), bottom.strip()) == ("1", "2"):
+            return "½", j
+        text = f"{_wrap(top)}/{_wrap(bottom)}"
+        k = j
+        while k < len(s) and s[k] == " ":
+            k += 1
+        followed = k < len(s) and (s[k] == "(" or s[k].isalnum() or s.startswith("\\left", k))
+        return (f"({text})" if followed and not _SIMPLE.fullmatch(text.replace("/", "")) else text), j
+    if name == "sqrt":
+        inner, j = _atom(s, j)
+        return "√" + _wrap(inner), j
+    if name in _TEXT:
+        inner, j = _atom(s, j)
+        return inner, j
+    if name in _SIZES:  # \left( … \right): the delimiter itself ("." is none)
+        delimiter, j = _atom(s, j)
+        return ("" if delimiter == "." else delimiter), j
+    if name in ("begin", "end"):
+        _, j = _atom(s, j)
+        return "", j
+    if name == "not":
+        negated, j = _atom(s, j)
+        return _NEGATED.get(negated, "¬" + negated), j
+    if name in _FUNCTIONS:
+        k = j
+        while k < len(s) and s[k] == " ":
+            k += 1
+        m = _COMMAND.match(s, k + 1) if s.startswith("\\", k) else None
+        if m is not None and m.group() in _FRACTIONS:  # cos\frac{370\pi}{1000} → cos(370π/1000)
+            argument, j = _atom(s, k)
+            return f"{name}({argument})", j
+        return name, j
+    return _WORDS.get(name, name), j
+
+
+def _plain_run(s: str) -> str:
+    out: list[str] = []
+    i = 0
+    while i < len(s):
+        c = s[i]
+        if c in "^_":
+            argument, i = _atom(s, i + 1)
+            out.append(_script(argument, *((_SUPERSCRIPT, "^") if c == "^" else (_SUBSCRIPT, "_"))))
+        elif c in " ~":
+            out.append(" ")
+            i += 1
+        elif c in "&{}" and c != "{":  # alignment marks and a stray closing brace
+            i += 1
+        else:
+            text, i = _atom(s, i)
+            out.append(text)
+    return "".join(out)
+
+
+def plain_math(latex: str) -> str:
+    r"""One line of LaTeX as plain Unicode text, for places that draw no LaTeX (a Plotly chart without
+    MathJax): ``\eta_{37} = 0 + \tfrac{1}{2}\left(0.1 - 0\right)\left(1 + \cos\frac{37\pi}{100}\right)`` →
+    ``η₃₇ = 0 + ½(0.1 - 0)(1 + cos(37π/100))``. Covers what the explainers write (fractions, roots,
+    sub- and superscripts, Greek letters, operators, delimiters, ``\text``); an unknown command is
+    written as its name. Line breaks (``\\``) become spaces: pass one line."""
+    return re.sub(r"\s+", " ", _plain_run(latex)).strip()
+
+
+def _last_line(latex: str) -> str:
+    body = re.sub(r"\\(?:begin|end)\{[a-z*]+\}", "", latex)
+    lines = [line for line in re.split(r"\\\\", body) if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def _html_text(text: str) -> str:
+    """Plotly reads annotation text as a little HTML: keep ``<``, ``>`` and ``&`` literal."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def step_caption(curve: Curve, t: int, label: str | None = None) -> str:
+    """Step ``t`` of ``curve`` in numbers as plain text for the chart (Plotly annotation text, lines
+    joined by ``<br>``): the step and the library's lr, then the last line of :func:`explain`'s
+    substitution with its evaluated value, e.g. ``step 37 · lr = 0.0976318`` /
+    ``η₃₇ = 0 + ½(0.1 - 0)(1 + cos(37π/1000)) = 0.09663``. ``label`` names the curve when a chart has
+    several. A step past the curve's end (a shorter curve on a chart of several) says so."""
+    head = f"{label} · " if label else ""
+    if isinstance(t, (int, np.integer)) and not isinstance(t, bool) and t >= len(curve.frame) > 0:
+        return _html_text(f"{head}step {t}: past the last step of this curve ({len(curve.frame) - 1})")
+    ex = explain(curve, t)
+    lr = f"lr = {ex.lr:.6g}" if math.isfinite(ex.lr) else "no lr (the library stopped)"
+    return _html_text(f"{head}step {t} · {lr}") + "<br>" + _html_text(plain_math(_last_line(ex.latex)))
+
+
+@dataclass(frozen=True)
+class MarkerFrame:
+    """One position of the animated marker: the step, its points ``(x, lr, colour)`` (one per curve,
+    as for :func:`move_marker`), and the caption shown with it (:func:`step_caption`)."""
+
+    step: int
+    points: tuple[tuple[float, float, str], ...]
+    caption: str
+
+
+#: The caption's style, kept once in the figure's template: each frame's annotation names it and carries
+#: only its text (``templateitemname``), ≈ 250 bytes less per frame.
+_CAPTION_STYLE = {
+    "name": CAPTION,
+    "xref": "paper",
+    "yref": "paper",
+    "x": 0,
+    "y": 0,
+    "xanchor": "left",
+    "yanchor": "top",
+    "xshift": 150,  # right of the Play / Pause buttons
+    "yshift": -58,  # under the x axis and its title
+    "align": "left",
+    "showarrow": False,
+    "font": {"size": 13},
+}
+
+
+def _caption_annotation(text: str) -> dict[str, Any]:
+    return {"templateitemname": CAPTION, "text": text}
+
+
+def _kept(points: Sequence[tuple[float, float, str]]) -> list[tuple[float, float, str]]:
+    return [(x, y, c) for x, y, c in points if math.isfinite(x) and math.isfinite(y)]
+
+
+def animated(fig: go.Figure, frames: Sequence[MarkerFrame], *, start: int, frame_ms: int) -> dict[str, Any]:
+    """``fig`` (with :func:`add_marker`'s trace) as plain figure data whose marker Plotly.js animates in the
+    browser: the marker and the caption at step ``start``, one Plotly frame per item of ``frames`` (sorted
+    by step; ``start`` must be one of them), Plotly's own Play / Pause buttons and a scrubber under the
+    chart. Play runs from ``start`` (resumes where Pause left it; from ``start`` again at the end), one
+    frame every ``frame_ms`` ms, with no transition and a redraw per frame (annotations are drawn only on
+    a redraw). Returns a dict (``to_dict()`` form): plotly.py would validate every frame again (≈ 0.25 ms
+    each); ``fig`` itself gets the marker at ``start``.
+
+    A frame replaces the layout's whole ``annotations`` list (Plotly merges frames without merging
+    arrays), so every frame repeats the figure's own annotations before the caption."""
+    if not frames:
+        raise invalid("frames", "[]", "must hold at least the frame of the chosen step")
+    steps = [f.step for f in frames]
+    if steps != sorted(set(steps)):
+        raise invalid("frames", steps[:5], "must be sorted by step, one frame per step")
+    if start not in steps:
+        raise invalid("start", start, "must be the step of one of the frames")
+    first = steps.index(start)
+    move_marker(fig, frames[first].points)
+    index = next(i for i, trace in enumerate(fig.data) if trace.name == MARKER)
+    spec = fig.to_dict()
+    layout = spec.setdefault("layout", {})
+    template = layout.setdefault("template", {})
+    template_layout = template.setdefault("layout", {})
+    template_layout["annotations"] = [*template_layout.get("annotations", []), _CAPTION_STYLE]
+    own = list(layout.get("annotations", []))
+    layout["annotations"] = [*own, _caption_annotation(frames[first].caption)]
+    kept = [_kept(f.points) for f in frames]
+    recolour = len({tuple(c for _, _, c in k) for k in kept}) > 1  # else the marker keeps the colours it has
+    spec["frames"] = []
+    for f, points in zip(frames, kept, strict=True):
+        data: dict[str, Any] = {"x": [x for x, _, _ in points], "y": [y for _, y, _ in points]}
+        if recolour:
+            data["marker"] = {"color": [c for _, _, c in points]}
+        spec["frames"].append(
+            {
+                "name": str(f.step),
+                "traces": [index],
+                "data": [data],
+                "layout": {"annotations": [*own, _caption_annotation(f.caption)]},
+            }
+        )
+    immediately = {"mode": "immediate", "transition": {"duration": 0}}
+    play = {**immediately, "frame": {"duration": int(frame_ms), "redraw": True}, "fromcurrent": True}
+    pause = {**immediately, "frame": {"duration": 0, "redraw": False}}
+    layout["updatemenus"] = [
+        {
+            "type": "buttons",
+            "direction": "left",
+            "showactive": False,
+            "x": 0,
+            "y": 0,
+            "xanchor": "left",
+            "yanchor": "top",
+            "pad": {"t": 58, "r": 10},
+            "buttons": [
+                {"label": "▶ Play", "method": "animate", "args": [[str(s) for s in steps[first:]], play]},
+                {"label": "❚❚ Pause", "method": "animate", "args": [[None], pause]},
+            ],
+        }
+    ]
+    layout["sliders"] = [
+        {
+            "active": first,
+            "x": 0,
+            "y": 0,
+            "xanchor": "left",
+            "yanchor": "top",
+            "len": 1,
+            "pad": {"t": 100, "b": 0},
+            "currentvalue": {"visible": False},
+            "steps": [{"label": str(s), "method": "animate", "args": [[str(s)], immediately]} for s in steps],
+        }
+    ]
+    layout["height"] = int(layout.get("height") or 450) + CONTROLS_HEIGHT
+    return spec
+
+
+__all__ = [
+    "CAPTION",
+    "EXPLAINERS",
+    "MARKER",
+    "MAX_FRAMES",
+    "Explanation",
+    "MarkerFrame",
+    "add_marker",
+    "animated",
+    "explain",
+    "frame_grid",
+    "move_marker",
+    "num",
+    "plain_math",
+    "step_caption",
+]

@@ -20,9 +20,23 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from lrlab import SCHEDULERS, LrlabError, ScheduleConfig, fast, simulate
-from lrlab.explain import EXPLAINERS, MARKER, add_marker, explain, move_marker, num
+from lrlab.explain import (
+    CAPTION,
+    EXPLAINERS,
+    MARKER,
+    MAX_FRAMES,
+    add_marker,
+    explain,
+    frame_grid,
+    move_marker,
+    num,
+    plain_math,
+    step_caption,
+)
 from lrlab.plots import compare_figure, lr_figure
 from lrlab.simulate import _context, intervals_for, rounding
+from lrlab.specs import LibraryRefusal
+from lrlab.ui import explain as explain_mode
 from tests.strategies import context, draw_params, draw_run, groups_of, interval_of
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
@@ -419,6 +433,162 @@ def test_the_marker_leaves_out_curves_without_an_lr_at_that_step():
     assert list(marker.x) == [5.0] and list(marker.marker.color) == ["#111"]
 
 
+# ---- Play in the browser: the animation's frames ---------------------------------------------------------
+
+SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
+
+
+def caption_numbers(caption: str) -> tuple[float, str]:
+    """The lr on a caption's first line, and the text after the last '=' of its second (the evaluated value)."""
+    first, second = caption.split("<br>")
+    lr = float(re.search(r"lr = (\S+)$", first).group(1))
+    return lr, second.rsplit(" = ", 1)[1]
+
+
+def plain_number(text: str) -> float:
+    """``0.07016``, ``5.724 × 10⁻⁹``, ``0.01 (unchanged)`` as a float."""
+    m = re.fullmatch(r"(-?[\d.]+)(?: × 10([⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+))?(?: \(unchanged\))?", text.strip())
+    assert m, text
+    return float(m.group(1)) * (10.0 ** int(m.group(2).translate(SUPERSCRIPT)) if m.group(2) else 1.0)
+
+
+def frames_of(spec: dict) -> dict[int, dict]:
+    return {int(f["name"]): f for f in spec["frames"]}
+
+
+def _animation(curves, t: int, speed: str = "1 % of the run", **kwargs) -> dict:
+    items = [explain_mode.Explained(label, color, c) for label, color, c in curves]
+    fig = compare_figure(curves) if len(curves) > 1 else lr_figure(curves[0][2])
+    return explain_mode.animation(add_marker(fig), items, items[0], t, speed, **kwargs)
+
+
+def torch_lrs(make, steps: int) -> list[float]:
+    """lr before each optimizer step of a real torch scheduler (row t = after t scheduler.step() calls)."""
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    sched = make(opt)
+    lrs = []
+    for _ in range(steps):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    return lrs
+
+
+@pytest.mark.parametrize("name", ["CosineAnnealingLR", "OneCycleLR", "ReduceLROnPlateau", "keras:CosineDecay"])
+def test_each_frame_puts_the_marker_on_the_library_lr_at_its_step(name):
+    curve = default_curve(name)
+    lrs = curve.frame["lr"].to_numpy()
+    spec = _animation([("library", "#d62728", curve)], 37)
+    frames = frames_of(spec)
+    assert 37 in frames and 0 in frames and len(lrs) - 1 in frames
+    marker_trace = next(i for i, t in enumerate(spec["data"]) if t.get("name") == MARKER)
+    for step, frame in frames.items():
+        assert frame["traces"] == [marker_trace]
+        assert frame["data"][0]["x"] == [step] and frame["data"][0]["y"] == [lrs[step]]
+
+
+def test_the_frames_follow_torch_itself():
+    curve = default_curve("CosineAnnealingLR")
+    expected = torch_lrs(lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=STEPS), STEPS)
+    for step, frame in frames_of(_animation([("library", "#d62728", curve)], 0)).items():
+        assert frame["data"][0]["y"] == [expected[step]]
+
+
+def test_compare_frames_move_a_marker_on_every_curve_in_the_x_axis_units():
+    short = simulate(ScheduleConfig.make("StepLR", {}, steps=300, steps_per_epoch=100))
+    curves = [("a", "#111111", default_curve("ExponentialLR")), ("b", "#222222", short)]
+    spec = _animation(curves, 250, x_params=("epoch", 1, None), label="a")
+    frames = frames_of(spec)
+    long_lrs, short_lrs = (c.frame["lr"].to_numpy() for _, _, c in curves)
+    assert frames[250]["data"][0]["y"] == [long_lrs[250], short_lrs[250]]
+    assert frames[250]["data"][0]["x"] == [25.0, 2.5]  # epochs: 10 and 100 steps per epoch
+    after = frames[500]["data"][0]  # past the short curve's end: one marker left, in the first curve's colour
+    assert after["y"] == [long_lrs[500]] and after["marker"]["color"] == ["#111111"]
+    assert spec["frames"][0]["layout"]["annotations"][-1]["text"].startswith("a · step 0")
+    # the short curve explained: past its end the caption says so (a label is text, not Plotly's HTML)
+    spec = _animation(curves[::-1], 250, label="b <i>")
+    assert frames_of(spec)[500]["layout"]["annotations"][-1]["text"] == (
+        "b &lt;i&gt; · step 500: past the last step of this curve (299)"
+    )
+
+
+def test_past_the_step_the_library_refused_the_frames_have_no_marker_and_say_so():
+    with pytest.warns(LibraryRefusal):
+        curve = simulate(ScheduleConfig.make("OneCycleLR", {"total_steps": 50}, steps=100))
+    frames = frames_of(_animation([("library", "#d62728", curve)], 10))
+    assert frames[50]["data"][0]["y"] == [curve.frame["lr"].iloc[50]] and frames[50]["data"][0]["marker"]["color"]
+    assert frames[60]["data"][0] == {"x": [], "y": [], "marker": {"color": []}}
+    assert "no lr (the library stopped)" in frames[60]["layout"]["annotations"][-1]["text"]
+
+
+def test_a_million_step_run_plays_in_at_most_400_frames():
+    curve = fast(ScheduleConfig.make("CosineAnnealingLR", {}, steps=1_000_000))
+    lrs = curve.frame["lr"].to_numpy()
+    for speed in explain_mode.SPEEDS:
+        spec = _animation([("library", "#d62728", curve)], 123_457, speed)
+        frames = frames_of(spec)
+        assert len(frames) <= MAX_FRAMES == 400
+        assert {0, 123_457, 999_999} <= set(frames)  # the start, the chosen step, the end
+        assert frames[123_457]["data"][0]["y"] == [lrs[123_457]]
+        assert len(spec["layout"]["sliders"][0]["steps"]) == len(frames)
+        assert len(json.dumps(spec["frames"])) < 200_000
+    assert len(frame_grid(1_000_000, 1)) <= MAX_FRAMES - 1  # room for the chosen step
+    assert frame_grid(1, 1) == (0,) and frame_grid(5, 2) == (0, 2, 4) and frame_grid(6, 2) == (0, 2, 4, 5)
+
+
+@pytest.mark.parametrize("name", list(SCHEDULERS))
+def test_each_frame_caption_shows_the_library_lr_and_the_value_explain_evaluates(name):
+    curve = default_curve(name)
+    lrs = curve.frame["lr"].to_numpy()
+    for step, frame in frames_of(_animation([("library", "#d62728", curve)], 37)).items():
+        (caption,) = [a["text"] for a in frame["layout"]["annotations"] if a.get("templateitemname") == CAPTION]
+        assert caption.startswith(f"step {step} · ") and not re.search(r"[\\{}$]", caption), caption
+        ex = explain(curve, step)
+        if not math.isfinite(lrs[step]):
+            assert "no lr" in caption
+            continue
+        lr, value = caption_numbers(caption)
+        assert lr == pytest.approx(lrs[step], rel=5e-6)  # six significant digits of the library's lr
+        if ex.value is not None:
+            assert plain_number(value) == pytest.approx(ex.value, rel=5.1e-4, abs=1e-300), caption
+            # and the library lr, within four digits (and float32 libraries' rounding, where that is more)
+            assert plain_number(value) == pytest.approx(lrs[step], rel=1e-3, abs=max(ex.noise, 1e-12)), caption
+
+
+def test_the_caption_writes_the_cosine_formula_in_plain_text():
+    curve = simulate(ScheduleConfig.make("CosineAnnealingLR", {"T_max": 100, "eta_min": 0.001}, steps=200))
+    lr = 0.001 + 0.5 * (0.1 - 0.001) * (1 + math.cos(math.pi * 37 / 100))  # by hand
+    assert step_caption(curve, 37) == (
+        f"step 37 · lr = {lr:.6g}<br>η₃₇ = 0.001 + ½(0.1 - 0.001)(1 + cos(37π/100)) = {lr:.4g}"
+    )
+    assert (
+        plain_math(r"\eta = \max(f\,\eta,\ \eta_{\min}) = 5.724 \times 10^{-9}") == "η = max(f η, ηₘᵢₙ) = 5.724 × 10⁻⁹"
+    )
+    assert plain_math(r"\tfrac{0.004 - 0.1}{2}\left(1 + \cos(0.4\,\pi)\right)") == "((0.004 - 0.1)/2)(1 + cos(0.4 π))"
+    assert plain_math(r"m \not< \text{bar}") == "m ≮ bar"
+
+
+def test_the_captions_are_computed_once_per_curve_and_speed_not_per_step_chosen(monkeypatch):
+    curve = default_curve("StepLR")
+    calls = []
+
+    def counted(c, t, label=None):
+        calls.append(t)
+        return step_caption(c, t, label)
+
+    monkeypatch.setattr(explain_mode, "step_caption", counted)
+    explain_mode._captions.clear()
+    _animation([("library", "#d62728", curve)], 37)
+    assert len(calls) == 101 + 1  # the 101 steps of the 1 % grid, then the chosen step 37
+    calls.clear()
+    for t in (38, 40, 500):
+        _animation([("library", "#d62728", curve)], t)
+    assert calls == [38]  # the grid's captions come from the cache; 40 and 500 are on the grid
+    calls.clear()
+    _animation([("library", "#d62728", curve)], 40, "5 % of the run")
+    assert len(calls) == 21 + 1  # another speed: another grid (every 50th step and the last), and step 40
+
+
 # ---- the pages (AppTest) ----------------------------------------------------------------------------------
 
 
@@ -448,28 +618,47 @@ def test_the_playground_explains_the_step_chosen_on_the_slider():
     assert any("annealed the lr along the cosine" in m.value for m in at.markdown)
 
 
-def test_play_advances_the_playground_step_and_pause_keeps_it():
-    at = _app()
-    at.toggle(key="pg.explain.on").set_value(True).run()
-    at.button(key="pg.explain.play").click().run()
-    assert not at.exception and at.session_state["pg.explain.playing"]
-    first = at.slider(key="pg.explain.step").value
-    assert first == 10  # 1 % of 1000 steps per frame
-    at.run()  # AppTest has no timer: a rerun stands for the next frame
-    assert at.slider(key="pg.explain.step").value == 20 and _marker(at)["x"] == [20]
-    at.button(key="pg.explain.play").click().run()
-    assert not at.session_state["pg.explain.playing"]
-    at.run()
-    assert at.slider(key="pg.explain.step").value == 20
+def _spec(at: AppTest) -> dict:
+    return json.loads(at.get("plotly_chart")[0].proto.spec)
 
 
-def test_play_stops_at_the_last_step():
+def test_explain_mode_sends_play_as_a_plotly_animation_with_no_server_timer():
     at = _app()
     at.toggle(key="pg.explain.on").set_value(True).run()
-    at.slider(key="pg.explain.step").set_value(995).run()
-    at.button(key="pg.explain.play").click().run()
     assert not at.exception
-    assert at.slider(key="pg.explain.step").value == 999 and not at.session_state["pg.explain.playing"]
+    assert not [b for b in at.button if b.key == "pg.explain.play"]  # Play is in the chart, not a server button
+    assert not any("playing" in k or "timer" in k for k in at.session_state)
+    spec = _spec(at)
+    steps = [int(f["name"]) for f in spec["frames"]]
+    assert steps == [*range(0, 1000, 10), 999]  # 1 % of 1000 steps per frame, and the last step
+    play, pause = spec["layout"]["updatemenus"][0]["buttons"]
+    assert play["method"] == pause["method"] == "animate"
+    assert (
+        play["args"][0][0] == "0" and play["args"][1]["fromcurrent"] and play["args"][1]["transition"]["duration"] == 0
+    )
+    assert play["args"][1]["frame"]["duration"] == 250
+    assert pause["args"][0] == [None]
+    assert [s["args"][0] for s in spec["layout"]["sliders"][0]["steps"]] == [[str(t)] for t in steps]
+    # choosing a step on the server: the marker, the caption and where Play starts follow it
+    at.slider(key="pg.explain.step").set_value(37).run()
+    spec = _spec(at)
+    assert _marker(at)["x"] == [37] and "37" in [f["name"] for f in spec["frames"]]
+    play = spec["layout"]["updatemenus"][0]["buttons"][0]
+    assert play["args"][0][:3] == ["37", "40", "50"]
+    assert spec["layout"]["sliders"][0]["active"] == [f["name"] for f in spec["frames"]].index("37")
+    assert "step 37 · lr = 0.0996626" in spec["layout"]["annotations"][-1]["text"]  # 0.05·(1 + cos(37π/1000))
+    assert "t = 37" in at.latex[0].value  # the full explanation is the chosen step's
+
+
+def test_a_slower_speed_plays_more_frames_up_to_the_cap():
+    at = _app()
+    at.toggle(key="pg.explain.on").set_value(True).run()
+    at.selectbox(key="pg.explain.speed").set_value("1 step").run()
+    assert not at.exception
+    frames = _spec(at)["frames"]
+    assert len(frames) <= MAX_FRAMES
+    assert [int(f["name"]) for f in frames[:3]] == [0, 3, 6]  # 1000 steps in at most 400 frames: 3 steps a frame
+    assert any("3 steps a frame" in c.value for c in at.caption)
 
 
 def test_the_explained_step_survives_turning_explain_mode_off_and_on():

@@ -1,33 +1,39 @@
 """Explain mode on a page (Streamlit): step through a curve with a marker and the formula in numbers.
 
 :func:`toggle` draws the "Explain mode" switch; :func:`view` draws, inside one fragment, the step
-(typed exactly, or moved on a slider beside it) with Play/Pause and a speed choice, the page's chart with a marker at that step, and beside
-it what :func:`lrlab.explain.explain` says: the formula with the step's numbers substituted, the
-recursive update torch performs, and what ``scheduler.step()`` just did.
+(typed exactly, or moved on a slider beside it) and a speed choice, the page's chart with a marker at that
+step, and beside it what :func:`lrlab.explain.explain` says: the formula with the step's numbers
+substituted, the recursive update torch performs, and what ``scheduler.step()`` just did.
 
-The animation is ``st.fragment(run_every=…)``: while playing only the fragment reruns; it moves the
-marker of a figure built once per full run (no re-simulation, no new figure). The timer is
-registered by a full run, so Play and Pause rerun the whole page once (Streamlit clears the timers
-of a finished full run and registers them again). Callbacks and format functions are module-level.
+Play runs in the browser: the chart is a Plotly animation (:func:`lrlab.explain.animated`) with one frame
+per position of the marker at the chosen speed (at most :data:`lrlab.explain.MAX_FRAMES`), each with the
+step's numbers as plain text, and Plotly's own Play / Pause buttons and scrubber. Playing costs the server
+nothing: no timer, no rerun per frame (issue 17; the e2e test counts the messages the page sends). The
+captions, one :func:`~lrlab.explain.explain` per frame, are computed once per curve and speed (cached);
+picking a step reruns the fragment once, which redraws the LaTeX explanation and the values table.
+Callbacks and format functions are module-level.
 """
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from lrlab.explain import add_marker, explain, move_marker
+from lrlab.explain import MAX_FRAMES, MarkerFrame, add_marker, animated, explain, frame_grid, step_caption
 from lrlab.plots import x_values
 from lrlab.simulate import Curve
 from lrlab.ui.text import plain
 
-#: Seconds between two animation frames while playing.
-TICK_SECONDS = 0.5
+#: Seconds between two animation frames while playing (in the browser).
+FRAME_SECONDS = 0.25
 #: Colour of the marker on a single-curve chart (the Playground).
 MARKER_COLOR = "#d62728"
 #: Speed choices: share of the run the marker moves per frame ("1 step" moves one step).
@@ -55,21 +61,20 @@ def _key(prefix: str, name: str) -> str:
 
 
 def toggle(prefix: str) -> bool:
-    """The "Explain mode" switch; turning it off also stops a running animation."""
+    """The "Explain mode" switch."""
     on = st.toggle(
         "Explain mode",
         key=_key(prefix, "on"),
         help="Step through the curve: a marker on the chart, the formula with that step's numbers, the recursive "
-        "update torch performs, and what scheduler.step() just did. Play animates it.",
+        "update torch performs, and what scheduler.step() just did. ▶ Play under the chart animates it in your "
+        "browser.",
     )
-    if not on:
-        st.session_state[_key(prefix, "playing")] = False
     return bool(on)
 
 
 def link_values(prefix: str) -> dict[str, int]:
-    """``{"explain": step}`` for the page's link while explain mode is on (written on full reruns only,
-    so the address bar does not change with every frame of the animation)."""
+    """``{"explain": step}`` for the page's link while explain mode is on: the chosen step (written on full
+    reruns; Play in the chart never changes it: it runs in the browser)."""
     if not st.session_state.get(_key(prefix, "on")):
         return {}
     return {"explain": int(st.session_state.get(_key(prefix, "t"), 0))}
@@ -88,7 +93,8 @@ def apply_link(prefix: str, query: dict[str, str], steps: int, ignored: list[str
 
 
 def stride(speed: str | None, steps: int) -> int:
-    """Steps the marker moves per frame at ``speed`` in a run of ``steps`` steps (at least 1)."""
+    """Steps the marker moves per frame at ``speed`` in a run of ``steps`` steps (at least 1), before the
+    frame cap (:func:`lrlab.explain.frame_grid` widens it for long runs)."""
     share = _SHARE.get(speed or "", 0.01)
     return 1 if share is None else max(1, round(share * steps))
 
@@ -96,28 +102,13 @@ def stride(speed: str | None, steps: int) -> int:
 # ---- callbacks (module-level: session state stays picklable) ---------------------------------------
 
 
-def play_pause(prefix: str, last: int) -> None:
-    """Play from the current step (from 0 when at the end), or pause; then a full rerun (re)sets the timer."""
-    playing = _key(prefix, "playing")
-    if st.session_state.get(playing):
-        st.session_state[playing] = False
-    else:
-        if st.session_state.get(_key(prefix, "t"), 0) >= last:
-            st.session_state[_key(prefix, "t")] = 0
-        st.session_state[playing] = True
-    st.rerun()  # in a callback: escalates to a full-app rerun, which registers or clears the timer
-
-
 def slid(prefix: str) -> None:
-    """The user moved the step slider: keep its value; pause a running animation."""
+    """The user moved the step slider: keep its value."""
     st.session_state[_key(prefix, "t")] = int(st.session_state[_key(prefix, "step")])
-    if st.session_state.get(_key(prefix, "playing")):
-        st.session_state[_key(prefix, "playing")] = False
-        st.rerun()
 
 
 def typed(prefix: str, last: int) -> None:
-    """The user typed a step: go there (pause a running animation), or say which steps there are."""
+    """The user typed a step: go there, or say which steps there are."""
     value = st.session_state.get(_key(prefix, "typed"))
     if (
         isinstance(value, (int, float))
@@ -126,9 +117,6 @@ def typed(prefix: str, last: int) -> None:
         and 0 <= value <= last
     ):
         st.session_state[_key(prefix, "t")] = int(value)
-        if st.session_state.get(_key(prefix, "playing")):
-            st.session_state[_key(prefix, "playing")] = False
-            st.rerun()
         return
     st.session_state[_key(prefix, "typed_error")] = (
         f"Step {value} is not a step of this run: type a whole step from 0 to {last} (the marker stays at step "
@@ -148,6 +136,100 @@ def unique_names(items: Sequence[Explained]) -> dict[str, Explained]:
     return names
 
 
+# ---- the animation: built on the server once per chosen step, played in the browser ---------------------
+
+
+class PreparedFigure(go.Figure):
+    """A figure handed to ``st.plotly_chart`` as plain data: ``to_dict()`` (what Streamlit and plotly.io
+    serialise) returns ``spec`` as it is. st.plotly_chart validates a dict figure through plotly.py, which
+    costs ≈ 0.25 ms per animation frame (100 ms for 400 frames, on every step chosen); the frames of
+    :func:`lrlab.explain.animated` are plain numbers and strings built by lrlab."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        super().__init__()
+        self._prepared = spec
+
+    def to_dict(self) -> dict[str, Any]:
+        return self._prepared
+
+    def to_plotly_json(self) -> dict[str, Any]:
+        return self._prepared
+
+
+def curve_key(curve: Curve, steps: Sequence[int]) -> str:
+    """What the explanations of ``steps`` of ``curve`` depend on, as a cache key: its configuration, how it
+    was computed, its length, the steps, and a digest of its lrs at those steps (and of its recorded metrics,
+    for a metric-driven scheduler). Cheap for a 1,000,000-step curve: only the explained rows are read."""
+    at = np.asarray(steps, dtype=np.int64)
+    digest = hashlib.blake2b(at.tobytes(), digest_size=16)
+    digest.update(np.ascontiguousarray(curve.frame["lr"].to_numpy()[at], dtype=np.float64).tobytes())
+    if curve.events is not None and "metric" in curve.events:
+        digest.update(np.ascontiguousarray(curve.events["metric"].to_numpy(dtype=np.float64)).tobytes())
+    return f"{curve.config.to_json()}|{curve.source}|{len(curve.frame)}|{digest.hexdigest()}"
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _captions(key: str, label: str | None, _curve: Curve, _steps: tuple[int, ...]) -> tuple[str, ...]:
+    """The captions of ``_steps`` (one :func:`~lrlab.explain.explain` each), per curve and steps (``key``,
+    from :func:`curve_key`) and label. The curve and the steps are in the key, not hashed again
+    (Streamlit's hasher takes ≈ 50 µs per element of a tuple)."""
+    return tuple(step_caption(_curve, t, label) for t in _steps)
+
+
+def captions(curve: Curve, steps: Sequence[int], label: str | None = None) -> tuple[str, ...]:
+    """The chart captions of ``steps`` of ``curve``, computed once per curve, steps and label (cached)."""
+    steps = tuple(int(t) for t in steps)
+    return _captions(curve_key(curve, steps), label, curve, steps)
+
+
+def _points(
+    item: Explained, steps: np.ndarray, x_params: tuple[str, int, int | None]
+) -> list[tuple[float, float, str] | None]:
+    """The marker point of ``item`` at each of ``steps`` (None past the end of its curve)."""
+    frame = item.curve.frame
+    inside = steps[steps < len(frame)]
+    rows = frame.iloc[inside]
+    xs = x_values(rows, *x_params).astype(float)
+    ys = rows["lr"].to_numpy(dtype=float)
+    points: list[tuple[float, float, str] | None] = [
+        (float(x), float(y), item.color) for x, y in zip(xs, ys, strict=True)
+    ]
+    return points + [None] * (len(steps) - len(inside))
+
+
+def animation(
+    figure: go.Figure,
+    items: Sequence[Explained],
+    chosen: Explained,
+    t: int,
+    speed: str | None,
+    x_params: tuple[str, int, int | None] = ("step", 1, None),
+    *,
+    label: str | None = None,
+) -> dict[str, Any]:
+    """``figure`` as an animation of the marker (:func:`lrlab.explain.animated`): the marker of every item
+    at each step of the speed's grid and at ``t`` (where ``t`` is, Play starts), the captions of ``chosen``."""
+    steps = max(len(i.curve.frame) for i in items)
+    grid = frame_grid(steps, stride(speed, steps))
+    at = sorted({*grid, t})
+    positions = np.asarray(at, dtype=np.int64)
+    points = [_points(item, positions, x_params) for item in items]
+    n = len(chosen.curve.frame)
+    shown = [s for s in grid if s < n]
+    cached = dict(zip(shown, captions(chosen.curve, shown, label), strict=True))
+    if t < n and t not in cached:
+        cached[t] = step_caption(chosen.curve, t, label)
+    frames = [
+        MarkerFrame(
+            step=s,
+            points=tuple(p[k] for p in points if p[k] is not None),
+            caption=cached[s] if s in cached else step_caption(chosen.curve, s, label),  # past its end: says so
+        )
+        for k, s in enumerate(at)
+    ]
+    return animated(figure, frames, start=t, frame_ms=round(FRAME_SECONDS * 1000))
+
+
 # ---- the view ----------------------------------------------------------------------------------
 
 
@@ -164,18 +246,17 @@ def view(
     on_step: Callable[[int], None] | None = None,
 ) -> None:
     """Draw the explain panel: controls, ``figure`` with a marker on every item's curve at the chosen
-    step, and the explanation of one item (a chooser appears when there are several).
+    step (and Play / Pause in the chart, which animate it in the browser), and the explanation of one
+    item (a chooser appears when there are several).
 
-    ``on_step(t)`` is called inside the panel with the explained step after every move (e.g. to
-    redraw the page's values table, in a container the page made before calling this)."""
+    ``on_step(t)`` is called inside the panel with the chosen step after every move (e.g. to redraw the
+    page's values table, in a container the page made before calling this)."""
     if not items:
         st.plotly_chart(figure, width="stretch", key=chart_key, config=chart_config)
         return
-    playing = bool(st.session_state.get(_key(prefix, "playing")))
-    st.session_state[_key(prefix, "timer")] = playing  # what this full run registers
     add_marker(figure)
-    frame = st.fragment(_panel, run_every=TICK_SECONDS if playing else None)
-    frame(prefix, figure, tuple(items), chart_key, chart_config, (x_axis, samples_per_step, seq_len), on_step)
+    panel = st.fragment(_panel)  # no timer: choosing a step reruns the panel only, playing reruns nothing
+    panel(prefix, figure, tuple(items), chart_key, chart_config, (x_axis, samples_per_step, seq_len), on_step)
 
 
 def _panel(
@@ -191,22 +272,14 @@ def _panel(
     steps = max(len(i.curve.frame) for i in items)
     last = steps - 1
     t = min(max(int(ss.get(_key(prefix, "t"), 0)), 0), last)
-    playing = bool(ss.get(_key(prefix, "playing")))
-    if playing:
-        t = min(t + stride(ss.get(_key(prefix, "speed")), steps), last)
-        if t >= last:
-            playing = ss[_key(prefix, "playing")] = False
     ss[_key(prefix, "t")] = t
-    if ss.get(_key(prefix, "timer")) and not playing:
-        ss[_key(prefix, "timer")] = False
-        st.rerun()  # the timer was registered by a full run: only a full run clears it
-    if ss.get(_key(prefix, "step")) != t:  # the slider follows the animation (set before it is drawn; only on a
+    if ss.get(_key(prefix, "step")) != t:  # the slider follows a typed step (set before it is drawn; only on a
         ss[_key(prefix, "step")] = t  # change, so that a value being dragged in the browser is not pushed back)
     typed_error = ss.pop(_key(prefix, "typed_error"), None)
     if ss.get(_key(prefix, "typed")) != t and typed_error is None:  # the typed box too (a refused value stays shown)
         ss[_key(prefix, "typed")] = t
 
-    controls = st.columns([1.6, 5, 1.3, 2.2], vertical_alignment="bottom")
+    controls = st.columns([1.6, 5, 2.2], vertical_alignment="bottom")
     controls[0].number_input(
         "Explained step",
         step=1,
@@ -223,45 +296,47 @@ def _panel(
         on_change=slid,
         args=(prefix,),
         label_visibility="collapsed",
-        help="The optimizer step to explain (row t of the curve). Moving it pauses the animation.",
-    )
-    controls[2].button(
-        "Pause" if playing else "Play",
-        key=_key(prefix, "play"),
-        icon=":material/pause:" if playing else ":material/play_arrow:",
-        on_click=play_pause,
-        args=(prefix, last),
-        width="stretch",
+        help="The optimizer step to explain (row t of the curve); ▶ Play under the chart starts from it.",
     )
     ss.setdefault(_key(prefix, "speed"), "1 % of the run")
-    controls[3].selectbox(
-        "Speed (per frame)", SPEEDS, key=_key(prefix, "speed"), help=f"A frame every {TICK_SECONDS} s."
+    speed = controls[2].selectbox(
+        "Speed (per frame)",
+        SPEEDS,
+        key=_key(prefix, "speed"),
+        help=f"How far ▶ Play moves the marker per frame, a frame every {FRAME_SECONDS} s (at most "
+        f"{MAX_FRAMES} frames over the run).",
     )
 
     if typed_error:
         st.caption(f":material/error: {plain(typed_error)}")
 
     chosen = items[0]
+    label = None
     if len(items) > 1:
         names = unique_names(items)
         if ss.get(_key(prefix, "curve")) not in names:
             ss[_key(prefix, "curve")] = next(iter(names))
-        chosen = names[st.selectbox("Explain", list(names), key=_key(prefix, "curve"), help="The curve to explain.")]
+        label = st.selectbox("Explain", list(names), key=_key(prefix, "curve"), help="The curve to explain.")
+        chosen = names[label]
 
-    x_axis, samples_per_step, seq_len = x_params
-    points = []
-    for item in items:
-        frame = item.curve.frame
-        if t < len(frame):
-            row = frame.iloc[t : t + 1]
-            points.append(
-                (float(x_values(row, x_axis, samples_per_step, seq_len)[0]), float(row["lr"].iloc[0]), item.color)
-            )
-    move_marker(figure, points)
-    st.plotly_chart(figure, width="stretch", key=chart_key, config=chart_config)
+    spec = animation(figure, items, chosen, t, speed, x_params, label=label)
+    st.plotly_chart(PreparedFigure(spec), width="stretch", key=chart_key, config=chart_config)
+    every = _frame_stride(spec)
+    st.caption(
+        f"▶ Play under the chart runs in your browser from step {t}, {every} step{'s' if every != 1 else ''} a "
+        f"frame; ❚❚ Pause stops it. The numbers of each frame are written on the chart; for the full formula of "
+        "a step, choose it above."
+    )
     _explanation(chosen, min(t, len(chosen.curve.frame) - 1))
     if on_step is not None:
         on_step(t)
+
+
+def _frame_stride(spec: dict[str, Any]) -> int:
+    """Steps between two frames of the grid (the speed after the frame cap)."""
+    names = [int(f["name"]) for f in spec.get("frames", [])]
+    gaps = [b - a for a, b in itertools.pairwise(names) if b > a]
+    return max(gaps, default=1)
 
 
 def _explanation(item: Explained, t: int) -> None:
