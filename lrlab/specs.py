@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -38,6 +39,8 @@ MAX_LIST_LEN = 100
 MAX_EXPR_LEN = 500
 #: Most param groups one simulated optimizer may have.
 MAX_GROUPS = 8
+#: The largest learning rate a run takes: the largest finite float (:func:`is_lr`, :data:`LR_RULE`).
+MAX_LR = sys.float_info.max
 #: Most children a SequentialLR / ChainedScheduler may have.
 MAX_CHILDREN = 6
 #: lists/mappings nest at most this deep in a config (a composition's children are 3 levels down)
@@ -132,6 +135,8 @@ class ParamSpec:
                 "float_list": f"a list of at most {MAX_LIST_LEN + 1} numbers, each",
             }[self.kind]
             low, high = self.bounds_for(steps)
+            if self.kind == "float" and high == MAX_LR:  # a learning rate: any finite one (LR_RULE)
+                noun, high = "a finite number", None
             text = f"must be {noun}{_range_text(low, high, self.low_open, self.high_open)}"
         if self.per_group:
             text += ", or a list of such values, one per param group"
@@ -345,6 +350,16 @@ class SchedulerSpec:
     # schedule is one function of the step, one learning rate.
     groups: bool = True
 
+    def __post_init__(self) -> None:
+        # The param that *is* the run's base lr (CyclicLR's base_lr, Keras' initial_learning_rate …) takes
+        # the run's range, whatever its record says: one rule for what a learning rate may be (is_lr).
+        if self.base_lr_param:
+            params = tuple(
+                replace(p, low=0.0, high=MAX_LR, low_open=True, high_open=False) if p.name == self.base_lr_param else p
+                for p in self.params
+            )
+            object.__setattr__(self, "params", params)
+
     @property
     def qualified_name(self) -> str:
         short = self.name.split(":", 1)[-1]
@@ -419,8 +434,26 @@ def validate_run(steps: Any, base_lr: Any, steps_per_epoch: Any, group_lrs: Any 
             field="group_lrs",
         )
     for name, lr in [("base_lr", base_lr)] + [(f"lr_{i + 1}", v) for i, v in enumerate(group_lrs)]:
-        if not _is_number(lr) or not 0 < lr <= 1e3:
-            raise invalid(name, lr, "must be a number in (0, 1000]")
+        if not is_lr(lr):
+            raise invalid(name, lr, LR_RULE)
+
+
+#: What a learning rate may be (the run's base lr and each group's lr). torch's SGD, Adam, AdamW and
+#: Adagrad take any lr >= 0 (even inf; SGD even nan) and refuse a negative one ("Invalid learning rate:
+#: -1.0"); lrlab draws every positive finite one. 0 is left out: the curves are drawn on a log axis and
+#: a warm-up "from 0" is written as a factor, not as a base lr of 0.
+LR_RULE = "must be a finite number > 0"
+
+
+def is_lr(value: Any) -> bool:
+    """Whether ``value`` is a learning rate a run takes: a real number (not a bool), finite as a float
+    (``10**400`` is not), above 0."""
+    if not _is_number(value):
+        return False
+    try:
+        return math.isfinite(float(value)) and value > 0
+    except OverflowError:  # an int too big for a float
+        return False
 
 
 def _is_number(value: Any) -> bool:

@@ -52,20 +52,22 @@ def _config(at: AppTest, key: str) -> dict:
     ("page", "query", "expected"),
     [
         ("playground", {"steps": "2000000"}, "steps=2000000 (an integer from 1 to 1000000)"),
-        ("playground", {"base_lr": "5000"}, "base_lr=5000 (a number in (0, 1000])"),
+        ("playground", {"base_lr": "-5000"}, "base_lr=-5000 (a finite number > 0)"),
         ("playground", {"optimizer": "lion"}, "optimizer=lion (one of 'sgd', 'adam', 'adamw', 'adagrad')"),
         ("custom", {"steps": "0"}, "steps=0 (an integer from 1 to 100000)"),
         ("compare", {"steps": "2000000"}, "steps=2000000 (an integer from 1 to 1000000)"),
         ("compare", {"drop_last": "maybe"}, "drop_last=maybe (true or false)"),
-        ("plateau", {"base_lr": "0"}, "base_lr=0 (a number in (0, 1000])"),
-        ("plateau", {"groups": "2", "lr_1": "5000"}, "lr_1=5000 (a number in (0, 1000])"),
+        ("plateau", {"base_lr": "0"}, "base_lr=0 (a finite number > 0)"),
+        ("plateau", {"groups": "2", "lr_1": "0"}, "lr_1=0 (a finite number > 0)"),
+        ("plateau", {"groups": "2", "lr_1": "1e400"}, "lr_1=1e400 (a finite number > 0)"),
+        ("custom", {"groups": "2", "lr_1": "-1"}, "lr_1=-1 (a finite number > 0)"),
         ("lr_finder", {"start_lr": "5"}, "start_lr=5 (a number from 1e-10 to 1)"),
         ("lr_finder", {"end_lr": "500"}, "end_lr=500 (a number from 1e-08 to 100)"),
         ("lr_finder", {"num_it": "5"}, "num_it=5 (an integer from 10 to 1000)"),
         ("lr_finder", {"hidden": "3"}, "hidden=3 (an integer from 4 to 512)"),
         ("lr_finder", {"batch_size": "2048"}, "batch_size=2048 (an integer from 8 to 1024)"),
         ("lr_finder", {"model": "rnn"}, "model=rnn (one of 'mlp', 'cnn')"),
-        ("train", {"peak_lr": "2000"}, "peak_lr=2000 (a number in (0, 1000])"),
+        ("train", {"peak_lr": "inf"}, "peak_lr=inf (a finite number > 0)"),
         ("train", {"epochs": "500"}, "epochs=500 (an integer from 1 to 100)"),
     ],
 )
@@ -78,6 +80,10 @@ def test_a_refused_link_value_is_named_with_what_is_allowed(page: str, query: di
     [
         ("plateau", {"groups": "2", "lr_1": "20"}, "pl.lr_1", 20.0),  # the audit's example (was refused above 10)
         ("plateau", {"groups": "2", "lr_1": "1e-9"}, "pl.lr_1", 1e-9),
+        ("plateau", {"groups": "2", "lr_1": "5000"}, "pl.lr_1", 5000.0),  # was refused above 1000
+        ("plateau", {"base_lr": "5000"}, "pl.base_lr", 5000.0),
+        ("custom", {"groups": "2", "lr_1": "5000"}, "cu.lr_1", 5000.0),
+        ("playground", {"base_lr": "5000"}, "pg.base_lr", 5000.0),
         ("plateau", {"groups": "2", "min_lr_1": "0.0375"}, "pl.min_lr_1", 0.0375),
         ("custom", {"groups": "2", "lr_1": "1e-9"}, "cu.lr_1", 1e-9),  # was refused below 1e-8
         ("lr_finder", {"start_lr": "1.234e-9"}, "lf.start_lr", 1.234e-9),
@@ -129,9 +135,12 @@ def test_a_group_lr_is_typed_exactly_and_one_out_of_range_is_kept_and_named(page
     at.number_input(key=f"{prefix}.lr_1").set_value(1e-9).run()  # below the old box's 1e-8 floor
     assert not _errors(at)
     assert _config(at, f"{prefix}.last_good")["group_lrs"] == [1e-9]
-    at.number_input(key=f"{prefix}.lr_1").set_value(5000.0).run()
-    assert at.number_input(key=f"{prefix}.lr_1").value == 5000.0  # not clamped to 1000
-    assert "lr_1 (5000" in _errors(at) and "(0, 1000]" in _errors(at)
+    at.number_input(key=f"{prefix}.lr_1").set_value(5000.0).run()  # above the old bound of 1000: taken
+    assert not _errors(at)
+    assert _config(at, f"{prefix}.last_good")["group_lrs"] == [5000.0]
+    at.number_input(key=f"{prefix}.lr_1").set_value(-2.0).run()
+    assert at.number_input(key=f"{prefix}.lr_1").value == -2.0  # kept as typed, not clamped
+    assert "lr_1 (-2.0)" in _errors(at) and "must be a finite number > 0" in _errors(at)
 
 
 def test_the_lr_finder_lrs_are_typed_exactly_and_reach_the_link() -> None:

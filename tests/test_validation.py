@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
 from typing import Any
 
 import pytest
@@ -147,10 +148,14 @@ def test_a_value_of_the_wrong_type_is_refused_naming_the_parameter_and_the_value
     assert_names(error, field, value, show_value=len(shown(value)) <= 60)
 
 
-def test_a_scheduler_parameter_that_is_the_run_base_lr_shares_its_range():
-    spec = SCHEDULERS["CyclicLR"]
+BASE_PARAMS = [s for s in SCHEDULERS.values() if s.base_lr_param in {p.name for p in s.params}]  # Keras' isn't listed
+
+
+@pytest.mark.parametrize("spec", BASE_PARAMS, ids=lambda s: s.name)
+def test_a_scheduler_parameter_that_is_the_run_base_lr_shares_its_range(spec):
     p = spec.param(spec.base_lr_param)
-    assert p.bounds_for(STEPS) == (0.0, 1e3) and p.low_open and not p.high_open  # the run's (0, 1000]
+    # the run's: any finite number > 0, up to the largest float
+    assert p.bounds_for(STEPS) == (0.0, sys.float_info.max) and p.low_open and not p.high_open
 
 
 def test_the_run_base_lr_given_as_a_scheduler_parameter_is_refused():
@@ -182,9 +187,37 @@ def test_a_bad_run_length_is_refused_by_name(steps):
     assert_names(refusal("StepLR", steps=steps), "steps", steps)
 
 
-@pytest.mark.parametrize("base_lr", [0, -1, math.nan, math.inf, 1000.5, "0.1", True, None])
+@pytest.mark.parametrize(
+    "base_lr", [0, 0.0, -0.0, -1, -1e-300, math.nan, math.inf, -math.inf, "0.1", "5000", True, None]
+)
 def test_a_bad_base_lr_is_refused_by_name(base_lr):
-    assert_names(refusal("StepLR", base_lr=base_lr), "base_lr", base_lr)
+    error = refusal("StepLR", base_lr=base_lr)
+    assert_names(error, "base_lr", base_lr)
+    assert "must be a finite number > 0" in str(error)
+
+
+def test_a_base_lr_too_big_for_a_float_is_refused_by_name():
+    error = refusal("StepLR", base_lr=10**400)  # a Python int past the largest float: not a finite lr
+    assert error.field == "base_lr" and "Invalid base_lr (1000" in str(error) and "finite number > 0" in str(error)
+
+
+OPTIMIZERS = [torch.optim.SGD, torch.optim.Adam, torch.optim.AdamW, torch.optim.Adagrad]
+
+
+@pytest.mark.parametrize("lr", [1000.5, 5000, 5000.0, 1e30, 1e300, sys.float_info.max])
+def test_any_positive_finite_lr_the_torch_optimizers_take_is_a_base_lr_and_a_group_lr(lr):
+    for optimizer in OPTIMIZERS:  # torch's rule: any lr >= 0 (no upper bound)
+        assert optimizer([torch.nn.Parameter(torch.zeros(1))], lr=lr).param_groups[0]["lr"] == lr
+    _, _, ctx = resolve(ScheduleConfig.make("ConstantLR", {"factor": 1.0}, steps=3, base_lr=lr, group_lrs=(lr,)))
+    assert ctx.base_lr == lr and ctx.group_lrs == (lr, lr)
+
+
+@pytest.mark.parametrize("lr", [-1.0, -1e-300])
+def test_a_negative_lr_is_refused_by_torch_and_by_lrlab(lr):
+    for optimizer in OPTIMIZERS:
+        with pytest.raises(ValueError, match="Invalid learning rate"):
+            optimizer([torch.nn.Parameter(torch.zeros(1))], lr=lr)
+    assert_names(refusal("StepLR", base_lr=0.1, group_lrs=[lr]), "lr_1", lr)
 
 
 def test_a_bad_steps_per_epoch_is_refused_by_name():

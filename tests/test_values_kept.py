@@ -1,11 +1,16 @@
 """Every value a user types, links or imports reaches the config exactly, or is refused with a message
 naming the field, the value and what is allowed; nothing is clamped into a widget's range."""
 
+import base64
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
 from streamlit.testing.v1 import AppTest
+
+import lrlab
 
 ROOT = Path(__file__).resolve().parents[1]
 PLAYGROUND = str(ROOT / "pages" / "playground.py")
@@ -116,7 +121,72 @@ def test_a_non_positive_learning_rate_is_refused_naming_base_lr() -> None:
     assert not at.exception
     assert at.number_input(key="pg.base_lr").value == 0.0
     message = _errors(at)
-    assert "base_lr" in message and "(0, 1000]" in message
+    assert "base_lr (0.0)" in message and "must be a finite number > 0" in message
+
+
+# ---- a learning rate above 1000 (torch's optimizers take any lr >= 0) ---------------------------------
+
+
+def _torch_step_lr(base_lr: float, step_size: int, gamma: float, steps: int) -> list[float]:
+    """torch's StepLR in a training loop: the lr each optimizer step uses."""
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=base_lr)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=step_size, gamma=gamma)
+    lrs = []
+    for _ in range(steps):
+        lrs.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    return lrs
+
+
+#: base_lr 5000, step_size 5, gamma 0.1, 20 steps, by hand: 5000 × 0.1^⌊t/5⌋
+BIG_LR = [5000.0] * 5 + [500.0] * 5 + [50.0] * 5 + [5.0] * 5
+
+
+def _drawn(at: AppTest) -> np.ndarray:
+    """The lr the Playground's chart draws for the library (its "library" trace)."""
+    trace = next(t for t in json.loads(at.get("plotly_chart")[0].proto.spec)["data"] if t.get("name") == "library")
+    y = trace["y"]
+    return np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"]) if isinstance(y, dict) else np.asarray(y)
+
+
+def test_a_base_lr_of_5000_gives_torchs_step_lr_curve() -> None:
+    expected = _torch_step_lr(5000.0, 5, 0.1, 20)
+    np.testing.assert_allclose(expected, BIG_LR, rtol=1e-12)  # the loop is the hand computation
+    curve = lrlab.curve("StepLR", base_lr=5000, step_size=5, steps=20)
+    np.testing.assert_allclose(curve["lr"].to_numpy(), expected, rtol=1e-12)
+
+
+def _kept_5000(at: AppTest) -> None:
+    assert not at.exception and not _errors(at), _errors(at)
+    assert not [i.value for i in at.info if "ignored" in i.value]
+    assert at.number_input(key="pg.base_lr").value == 5000
+    assert _config(at)["base_lr"] == 5000
+    np.testing.assert_allclose(_drawn(at), BIG_LR, rtol=1e-12)
+
+
+def test_a_typed_base_lr_of_5000_is_kept_and_drawn_in_the_playground() -> None:
+    at = _page(PLAYGROUND, {"scheduler": "StepLR", "steps": "20", "step_size": "5", "gamma": "0.1"})
+    at.number_input(key="pg.base_lr").set_value(5000.0).run()
+    _kept_5000(at)
+    assert at.query_params["base_lr"] in (["5000.0"], "5000.0")  # and its link carries it
+
+
+def test_a_link_with_base_lr_5000_is_kept_and_drawn() -> None:
+    _kept_5000(_page(PLAYGROUND, {"scheduler": "StepLR", "steps": "20", "base_lr": "5000", "step_size": "5"}))
+
+
+def test_an_imported_yaml_base_lr_of_5000_is_kept_and_drawn() -> None:
+    text = "scheduler: StepLR\nbase_lr: 5000\nsteps: 20\nparams:\n  step_size: 5\n  gamma: 0.1\n"
+    _kept_5000(_import(_page(PLAYGROUND), "pg", text))
+
+
+@pytest.mark.parametrize("raw", ["0", "-1", "inf", "nan", "1e400"])
+def test_a_link_base_lr_that_is_not_a_finite_positive_number_is_refused_naming_it(raw: str) -> None:
+    at = _page(PLAYGROUND, {"scheduler": "StepLR", "base_lr": raw})
+    notice = " ".join(i.value for i in at.info if "ignored" in i.value)
+    assert f"base_lr={raw} (a finite number > 0)" in notice
+    assert _config(at)["base_lr"] == 0.1  # the page's default, not a clamped value
 
 
 def test_moving_the_helper_slider_sets_the_typed_value() -> None:
@@ -124,3 +194,16 @@ def test_moving_the_helper_slider_sets_the_typed_value() -> None:
     at.slider(key="pg.StepLR.step_size.slider").set_value(26).run()
     assert at.number_input(key="pg.StepLR.step_size").value == 26
     assert _config(at)["params"]["step_size"] == 26
+
+
+def test_a_compare_link_keeps_a_curve_base_lr_of_5000_and_names_a_refused_one() -> None:
+    curves = [
+        {"label": "big", "scheduler": "StepLR", "params": {"step_size": 5}, "base_lr": 5000},
+        {"label": "zero", "scheduler": "StepLR", "params": {}, "base_lr": 0},
+    ]
+    at = _page(COMPARE, {"steps": "20", "curves": json.dumps(curves)})
+    assert not at.exception
+    big, zero = at.session_state["cmp.entries"]
+    assert big["base_lr"] == 5000 and zero["base_lr"] == 0.1  # refused: the default, not a clamped value
+    notice = " ".join(i.value for i in at.info if "ignored" in i.value).replace("\\", "")
+    assert "curves[1].base_lr=0 (must be a finite number > 0)" in notice

@@ -13,7 +13,7 @@ from typing import Any
 import streamlit as st
 
 from lrlab.schedulers import SCHEDULERS
-from lrlab.specs import INTERVALS, LrlabError, parse_value
+from lrlab.specs import INTERVALS, LR_RULE, LrlabError, is_lr, parse_value
 from lrlab.ui.links import COLOR
 
 KEY = "cmp.entries"
@@ -130,8 +130,8 @@ def from_link(raw: str, ignored: list[str], steps: int = 1000) -> list[dict[str,
                 continue
             kept[name] = value
         base_lr = item.get("base_lr", 0.1)
-        if not isinstance(base_lr, (int, float)) or isinstance(base_lr, bool) or not 0 < base_lr <= 1e3:
-            ignored.append(f"{where}.base_lr={base_lr!s:.20} (must be a number in (0, 1000])")
+        if not is_lr(base_lr):
+            ignored.append(f"{where}.base_lr={base_lr!s:.20} ({LR_RULE})")
             base_lr = 0.1
         interval = item.get("interval") if item.get("interval") in INTERVALS else "step"
         if "interval" in item and item["interval"] not in INTERVALS:

@@ -18,7 +18,7 @@ from typing import Any
 
 import streamlit as st
 
-from lrlab.specs import parse_value
+from lrlab.specs import MAX_LR, parse_value
 
 #: A colour as the colour picker gives it.
 COLOR = re.compile(r"#[0-9a-fA-F]{6}")
@@ -50,7 +50,9 @@ class Field:
         if isinstance(self.default, (int, float)):
             noun = "an integer" if isinstance(self.default, int) else "a number"
             if self.low_open and self.low is not None:
-                return f"{noun} in ({self.low:g}, {self.high:g}]" if self.high is not None else f"{noun} > {self.low:g}"
+                if self.high is None or self.high >= MAX_LR:  # a learning rate: any finite one > 0
+                    return f"{'a finite number' if isinstance(self.default, float) else noun} > {self.low:g}"
+                return f"{noun} in ({self.low:g}, {self.high:g}]"
             low = "" if self.low is None else f" from {self.low:g}"
             high = "" if self.high is None else f" to {self.high:g}"
             return noun + low + high

@@ -15,9 +15,9 @@ from urllib.parse import urlencode, urlsplit
 import streamlit as st
 
 from lrlab.schedulers import SCHEDULERS, get_spec
-from lrlab.specs import LrlabError, SchedulerSpec, format_value, parse_value
+from lrlab.specs import MAX_LR, LrlabError, SchedulerSpec, format_value, is_lr, parse_value
 
-__all__ = ["parse_value"]  # re-exported for pages
+__all__ = ["MAX_LR", "parse_value"]  # re-exported for pages (MAX_LR: the largest lr a run takes)
 from lrlab.ui.text import plain
 from lrlab.ui.widgets import seed_params
 
@@ -122,21 +122,19 @@ def checked_values(query: dict[str, str], limits: dict[str, tuple], ignored: lis
     return out
 
 
-#: the largest learning rate a run takes (as lrlab.specs.validate_run: (0, 1000])
-MAX_LR = 1e3
-LR_ALLOWED = "a number in (0, 1000]"
+LR_ALLOWED = "a finite number > 0"  # lrlab.specs.LR_RULE, as a notice words it
 RUN_KEYS = {  # what a link may set besides the scheduler and its parameters
     "steps": (int, 1, None),
-    "base_lr": (float, 0.0, MAX_LR),  # as lrlab.specs.validate_run: (0, 1000]
+    "base_lr": (float, 0.0, MAX_LR),  # as lrlab.specs.validate_run: finite, > 0
     "steps_per_epoch": (int, 1, None),
 }
 OPTIMIZERS = ("sgd", "adam", "adamw", "adagrad")
 
 
 def lr_value(raw: str) -> float | None:
-    """A learning rate from a link (any number in (0, 1000], as a run takes), or None."""
+    """A learning rate from a link (any finite number > 0, as a run takes), or None."""
     value = parse_value(raw)
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value <= MAX_LR:
+    if is_lr(value):
         return float(value)
     return None
 
