@@ -10,17 +10,29 @@ For each page: change the run length → an untouched run-sized value follows; s
 the note appears; "Follow the run" → it follows again; a link with the same settings → the same curve.
 The LR finder has no run-sized setting (its num_it is the run itself); the Custom lambda page has none
 either (its λ is typed in ``epoch``): there, a run-length change keeps everything the user typed.
+Translate and My run hold their default cosine-with-warm-up's num_training_steps and num_warmup_steps to
+the same rule; an imported config sets the values it gives, and the PyTorch script exported from it runs
+to the stop it states.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import re
+import subprocess
+import sys
+import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
+import pytest
+import torch
 from streamlit.testing.v1 import AppTest
+
+import lrlab
+import lrlab.export
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ROOT / "pages"
@@ -321,3 +333,163 @@ class TestTrain:
         ui_lr = [list(r.lr) for r in ui.session_state["tr.runs"]]
         assert ui_lr == [list(r.lr) for r in linked.session_state["tr.runs"]]
         assert len(ui_lr[1]) == 3 * SPE and ui_lr[1][-1] < ui_lr[1][0] / 100  # cosine reaches ~0 at the end
+
+
+# ---- Translate and My run: the source's / the plan's num_training_steps and warm-up -------------------
+
+COSINE = "get_cosine_schedule_with_warmup"  # both pages' default: transformers' cosine with warm-up
+
+
+class _CosineWithWarmup:
+    """The same checks on a page whose default schedule is get_cosine_schedule_with_warmup (prefix P,
+    default run length STEPS; QUERY is what every visit links besides, e.g. Translate's one library)."""
+
+    P = ""
+    PAGE = ""
+    STEPS = 0
+    TRACE = ""
+    QUERY: ClassVar[dict[str, str]] = {}
+
+    def _open(self, query: dict[str, str] | None = None) -> AppTest:
+        return _page(self.PAGE, {**self.QUERY, **(query or {})})
+
+    def _total(self) -> str:
+        return f"{self.P}.{COSINE}.num_training_steps"
+
+    def _warmup(self) -> str:
+        return f"{self.P}.{COSINE}.num_warmup_steps"
+
+    def test_untouched_total_and_warmup_follow_steps(self) -> None:
+        at = self._open()
+        assert at.number_input(key=self._total()).value == self.STEPS
+        assert at.number_input(key=self._warmup()).value == self.STEPS // 10  # transformers' usual 10 %
+        at.number_input(key=f"{self.P}.steps").set_value(3000).run()
+        assert at.number_input(key=self._total()).value == 3000 and at.number_input(key=self._warmup()).value == 300
+        params = _config(at, f"{self.P}.last_good")["params"]
+        assert params["num_training_steps"] == 3000 and params["num_warmup_steps"] == 300
+
+    def test_a_set_total_stays_with_a_note_and_follow_the_run_restores_it(self) -> None:
+        at = self._open()
+        at.number_input(key=self._total()).set_value(1200).run()  # typed: the user's value
+        at.number_input(key=f"{self.P}.steps").set_value(5000).run()
+        assert at.number_input(key=self._total()).value == 1200
+        assert _config(at, f"{self.P}.last_good")["params"]["num_training_steps"] == 1200
+        assert "num_training_steps = 1200 is shorter than the run's 5000 steps" in _notes(at)
+        assert _query(at)["num_training_steps"] == "1200"  # set: the link carries it
+        at.button(key=self._total() + ".follow").click().run()
+        assert at.number_input(key=self._total()).value == 5000 and "shorter than" not in _notes(at)
+        at.number_input(key=f"{self.P}.steps").set_value(2000).run()
+        assert at.number_input(key=self._total()).value == 2000  # following again
+        assert "num_training_steps" not in _query(at)
+
+    def test_a_set_warmup_stays_when_steps_change(self) -> None:
+        at = self._open()
+        at.number_input(key=self._warmup()).set_value(77).run()
+        at.number_input(key=f"{self.P}.steps").set_value(3000).run()
+        assert at.number_input(key=self._warmup()).value == 77
+        assert at.number_input(key=self._total()).value == 3000  # not set: follows
+        assert _config(at, f"{self.P}.last_good")["params"]["num_warmup_steps"] == 77
+
+    def test_a_link_with_the_same_settings_gives_the_same_curve_as_the_ui(self) -> None:
+        ui = self._open()
+        ui.number_input(key=f"{self.P}.steps").set_value(3000).run()
+        linked = self._open({"scheduler": COSINE, "steps": "3000"})
+        assert not [i.value for i in linked.info if "ignored" in i.value]
+        assert _config(ui, f"{self.P}.last_good") == _config(linked, f"{self.P}.last_good")
+        np.testing.assert_array_equal(_trace(ui, self.TRACE), _trace(linked, self.TRACE))
+        query = _query(ui)  # the link leaves the following values out …
+        assert "num_training_steps" not in query and "num_warmup_steps" not in query
+        reopened = _page(self.PAGE, query)
+        reopened.number_input(key=f"{self.P}.steps").set_value(4000).run()  # … so they follow there too
+        assert reopened.number_input(key=self._total()).value == 4000
+        assert reopened.number_input(key=self._warmup()).value == 400
+
+    def test_a_link_sets_only_the_values_it_gives(self) -> None:
+        at = self._open({"scheduler": COSINE, "steps": "1000", "num_training_steps": "900"})
+        at.number_input(key=f"{self.P}.steps").set_value(2000).run()
+        assert at.number_input(key=self._total()).value == 900  # given: stays
+        assert at.number_input(key=self._warmup()).value == 200  # not given: follows
+        assert "num_training_steps = 900 is shorter than the run's 2000 steps" in _notes(at)
+
+
+class TestTranslate(_CosineWithWarmup):
+    P, PAGE, STEPS = "tl", "translate", 1000
+    TRACE = f"source: transformers {COSINE}"
+    QUERY: ClassVar[dict[str, str]] = {"to": "torch"}  # one library to translate into: the same rule, a quicker page
+
+
+class TestMyRun(_CosineWithWarmup):
+    P, PAGE, STEPS = "mr", "my_run", 400
+    TRACE = f"plan: transformers {COSINE}"
+
+
+# ---- an imported config: its run-sized values are set ------------------------------------------------
+
+ONE_CYCLE_YAML = (
+    "scheduler: OneCycleLR\nbase_lr: 0.1\nsteps: 1000\nparams:\n  max_lr: 0.5\n  total_steps: 1000\n  pct_start: 0.3\n"
+)
+
+
+def _import(at: AppTest, prefix: str, text: str) -> AppTest:
+    at.session_state[f"{prefix}.import_open"] = True  # "Import a config" draws its widgets while open
+    at.run()
+    at.text_area(key=f"{prefix}.import_text").set_value(text).run()
+    at.button(key=f"{prefix}.import_load").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _run_exported_torch(code: str, steps: int, steps_per_epoch: int) -> list[float]:
+    """The exported PyTorch script's own train(), in a fresh interpreter (tests/exported_runner.py)."""
+    job = [{"target": "torch", "code": code, "steps": steps, "steps_per_epoch": steps_per_epoch}]
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "exported_runner.py")],
+        input=json.dumps(job),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    (result,) = json.loads(done.stdout)
+    assert not isinstance(result, dict), result  # {"error": ...}: the script crashed
+    return result
+
+
+class TestImported:
+    def test_an_imported_total_steps_stays_when_steps_change_with_a_note(self) -> None:
+        at = _import(_page("playground"), "pg", ONE_CYCLE_YAML)
+        assert at.number_input(key=PG_TOTAL).value == 1000
+        at.number_input(key="pg.steps").set_value(1500).run()
+        assert at.number_input(key=PG_TOTAL).value == 1000  # imported: set, it stays
+        assert _config(at, "pg.last_good")["params"]["total_steps"] == 1000
+        assert "total_steps = 1000 is shorter than the run's 1500 steps" in _notes(at)
+        assert _query(at)["total_steps"] == "1000"  # set: the link carries it
+        at.button(key=PG_TOTAL + ".follow").click().run()
+        assert at.number_input(key=PG_TOTAL).value == 1500 and "shorter than" not in _notes(at)
+
+    def test_the_exported_script_of_an_imported_total_steps_runs_to_its_stated_stop(self) -> None:
+        at = _import(_page("playground"), "pg", ONE_CYCLE_YAML)
+        at.number_input(key="pg.steps").set_value(1500).run()
+        config = lrlab.ScheduleConfig.from_dict(_config(at, "pg.last_good"))
+        assert config.steps == 1500 and config.params_dict["total_steps"] == 1000
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", lrlab.LibraryWarning)  # OneCycleLR refuses step 1001: said in the script
+            code = lrlab.export.render(config, "torch")
+        stop = int(re.search(r"def train\(steps=(\d+)", code).group(1))
+        said = " ".join(code.replace("#", " ").split())  # the script's comment, its lines joined
+        assert f"this loop stops there, after {stop} of the 1500 configured steps" in said  # the stop it states
+        lrs = _run_exported_torch(code, config.steps, config.steps_per_epoch)
+        assert len(lrs) == stop < 1500
+        # torch's own OneCycleLR, stepped after every optimizer step up to the stop: the same lrs …
+        optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1, momentum=0.9)
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.5, total_steps=1000, pct_start=0.3)
+        expected = []
+        for step in range(stop):
+            expected.append(optimizer.param_groups[0]["lr"])
+            optimizer.step()
+            if step + 1 < stop:
+                scheduler.step()
+        np.testing.assert_allclose(lrs, expected, rtol=1e-12)
+        with pytest.raises(ValueError, match="Tried to step"):  # … and one more scheduler step is refused
+            scheduler.step()
