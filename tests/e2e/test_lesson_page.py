@@ -7,6 +7,7 @@ are the data Plotly.js holds in the page.
 from __future__ import annotations
 
 import math
+import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -16,6 +17,7 @@ from .harness import (
     EXCEPTION,
     INFO_ALERT,
     PAGE_TIMEOUT_MS,
+    SCRIPT_DONE,
     page_errors_text,
     slider_value,
     trace,
@@ -161,6 +163,25 @@ _SCROLL_JS = """() => {
   const main = document.querySelector('[data-testid="stMain"]');
   return {top: main ? main.scrollTop : 0, max: main ? main.scrollHeight - main.clientHeight : 0, window: window.scrollY};
 }"""
+#: the condition a scroll waits for, on the same two positions: the page scrolled far down / back at its top
+_FAR_DOWN_JS = f"() => ({_SCROLL_JS})().top > 500"
+_AT_TOP_JS = f"() => {{ const s = ({_SCROLL_JS})(); return s.top === 0 && s.window === 0; }}"
+#: how long a scroll may take to land: the next chapter's run, its chart and the scroll script after it
+SCROLL_TIMEOUT_MS = 30_000
+#: how long the position must then hold while the rest of the chapter renders
+SETTLE_MS = 1_500
+
+
+def _stays_at_top(page: Any) -> dict:
+    """Wait until the run is done and the page is at its top, then check that it stays there."""
+    page.wait_for_selector(SCRIPT_DONE, state="attached", timeout=SCROLL_TIMEOUT_MS)
+    page.wait_for_function(_AT_TOP_JS, timeout=SCROLL_TIMEOUT_MS)
+    deadline = time.monotonic() + SETTLE_MS / 1000
+    while time.monotonic() < deadline:  # nothing rendered later may move it down again
+        position = page.evaluate(_SCROLL_JS)
+        assert position["top"] == 0 and position["window"] == 0, position
+        page.wait_for_timeout(100)
+    return page.evaluate(_SCROLL_JS)
 
 
 def test_the_bottom_next_button_lands_at_the_top_of_the_next_chapter(page: Any, base_url: str) -> None:
@@ -170,27 +191,28 @@ def test_the_bottom_next_button_lands_at_the_top_of_the_next_chapter(page: Any, 
     heading(page, "8. Cyclical learning rates").wait_for(state="visible")
     bottom_next = page.get_by_role("button", name="Next: The 1cycle policy →", exact=True)
     bottom_next.scroll_into_view_if_needed()
-    page.wait_for_timeout(300)
-    before = page.evaluate(_SCROLL_JS)
-    assert before["top"] > 500, before  # the reader is far down the page, at the bottom button
+    page.wait_for_function(_FAR_DOWN_JS, timeout=SCROLL_TIMEOUT_MS)  # far down the page, at the bottom button
 
     bottom_next.click()
 
-    heading(page, "9. The 1cycle policy").wait_for(state="visible")
-    wait_for_trace(page, "momentum", lambda t: len(t["y"] or []) == 100, "chapter 9's chart with its momentum")
-    page.wait_for_timeout(500)  # let the rest of the new chapter render: the position must stay at the top
-    after = page.evaluate(_SCROLL_JS)
-    assert after["top"] == 0 and after["window"] == 0, after
+    heading(page, "9. The 1cycle policy").wait_for(state="visible", timeout=SCROLL_TIMEOUT_MS)
+    wait_for_trace(
+        page,
+        "momentum",
+        lambda t: len(t["y"] or []) == 100,
+        "chapter 9's chart with its momentum",
+        timeout_ms=SCROLL_TIMEOUT_MS,
+    )
+    after = _stays_at_top(page)  # the rest of the new chapter renders: the position stays at the top
     assert after["max"] > 500  # a long page: the top is a choice, not the only place there is
     title = page.get_by_role("heading", name="Lesson: learning-rate schedules, step by step")
     assert title.bounding_box()["y"] >= 0 and heading(page, "9. The 1cycle policy").is_visible()
 
     # and back: the bottom Previous of chapter 9 lands at the top of chapter 8 as well
-    page.get_by_role("button", name="← Previous: Cyclical learning rates", exact=True).scroll_into_view_if_needed()
-    page.wait_for_timeout(300)
-    assert page.evaluate(_SCROLL_JS)["top"] > 500
-    page.get_by_role("button", name="← Previous: Cyclical learning rates", exact=True).click()
-    heading(page, "8. Cyclical learning rates").wait_for(state="visible")
-    page.wait_for_timeout(500)
-    assert page.evaluate(_SCROLL_JS)["top"] == 0
+    previous = page.get_by_role("button", name="← Previous: Cyclical learning rates", exact=True)
+    previous.scroll_into_view_if_needed()
+    page.wait_for_function(_FAR_DOWN_JS, timeout=SCROLL_TIMEOUT_MS)
+    previous.click()
+    heading(page, "8. Cyclical learning rates").wait_for(state="visible", timeout=SCROLL_TIMEOUT_MS)
+    _stays_at_top(page)
     assert page.locator(EXCEPTION).count() == 0, page_errors_text(page)
