@@ -166,3 +166,92 @@ def test_null_from_set_means_the_library_default(capsys):
     assert main([*args, "--set", "num_training_steps=10", "--set", "min_lr=2", "--set", "min_lr_rate=null"]) == 0
     frame = pd.read_csv(io.StringIO(capsys.readouterr().out))
     assert frame["lr"].iloc[10] == pytest.approx(2.0, rel=1e-14)
+
+
+# ---- the other libraries from the command line, checked against the libraries themselves -------------------------
+
+OPTAX_CURVE = ["curve", "optax:warmup_cosine_decay_schedule", "--steps", "50"]
+OPTAX_SETTINGS = {"warmup_steps": 5, "decay_steps": 40, "init_value": 0.0, "end_value": 0.001}
+TIMM_EXPORT = ["export", "timm:CosineLRScheduler", "--target", "timm", "--steps", "30", "--steps-per-epoch", "3"]
+TIMM_SETTINGS = {"t_initial": 8, "warmup_t": 2, "warmup_lr_init": 0.001}
+LIBRARY_RUNS = {
+    "keras info": ["info", "keras:CosineDecay"],
+    "optax curve": [*OPTAX_CURVE, *(a for k, v in OPTAX_SETTINGS.items() for a in ("--set", f"{k}={v}"))],
+    "timm export": [*TIMM_EXPORT, *(a for k, v in TIMM_SETTINGS.items() for a in ("--set", f"{k}={v}"))],
+}
+
+
+@pytest.fixture(scope="module")
+def library_results() -> dict[str, subprocess.CompletedProcess]:
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        futures = {name: pool.submit(run, args) for name, args in LIBRARY_RUNS.items()}
+        return {name: future.result() for name, future in futures.items()}
+
+
+def test_info_of_keras_cosine_decay_lists_keras_own_parameters_and_defaults(library_results):
+    import inspect
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    import keras
+
+    out = ok(library_results["keras info"])
+    assert out.startswith("keras.optimizers.schedules.CosineDecay: ")
+    shown = {}
+    for line in out.split("parameters:\n", 1)[1].split("\n\n", 1)[0].splitlines():
+        name, rest = line.strip().split(" = ", 1)
+        shown[name] = rest.split("  — ", 1)[0]
+    signature = inspect.signature(keras.optimizers.schedules.CosineDecay).parameters
+    # initial_learning_rate is the run's base lr (--base-lr), name is not a schedule setting
+    assert set(shown) == set(signature) - {"initial_learning_rate", "name"}
+    for name, p in signature.items():
+        if name in shown and p.default is not inspect.Parameter.empty:
+            assert shown[name] == json.dumps(p.default), name  # alpha = 0.0, warmup_target = null, warmup_steps = 0
+    assert "formula (LaTeX):" in out and "docs: https://keras.io/" in out
+
+
+def test_curve_of_an_optax_schedule_prints_optaxs_eager_and_jitted_values(library_results):
+    jax = pytest.importorskip("jax")
+    optax = pytest.importorskip("optax")
+    frame = pd.read_csv(io.StringIO(ok(library_results["optax curve"])))
+    assert list(frame.columns) == ["step", "epoch", "lr", "lr_jit"]
+    schedule = optax.warmup_cosine_decay_schedule(peak_value=0.1, **OPTAX_SETTINGS)  # --base-lr is the peak
+    jitted = jax.jit(schedule)
+    assert frame["step"].tolist() == list(range(50))
+    assert frame["lr"].tolist() == [float(schedule(t)) for t in range(50)]
+    assert frame["lr_jit"].tolist() == [float(jitted(t)) for t in range(50)]
+    assert frame["lr"].iloc[5] == pytest.approx(0.1, rel=1e-6) and frame["lr"].iloc[45] == pytest.approx(
+        0.001, rel=1e-6
+    )
+
+
+def test_export_to_timm_writes_a_script_whose_loop_gives_timms_lrs(library_results, tmp_path):
+    import importlib
+    import importlib.util
+
+    import torch
+
+    (tmp_path / "exported_timm.py").write_text(ok(library_results["timm export"]))
+    code = f"import json, sys; sys.path.insert(0, {str(tmp_path)!r}); import exported_timm; print(json.dumps(exported_timm.train()))"
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    exported = json.loads(done.stdout.splitlines()[-1])
+    try:  # timm.scheduler as a user gets it; without a working torchvision, the package alone
+        timm_scheduler = importlib.import_module("timm.scheduler")
+    except (ImportError, RuntimeError):
+        for name in [n for n in sys.modules if n == "timm" or n.startswith("timm.")]:
+            del sys.modules[name]
+        sys.modules["timm"] = importlib.util.module_from_spec(importlib.util.find_spec("timm"))
+        timm_scheduler = importlib.import_module("timm.scheduler")
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    scheduler = timm_scheduler.CosineLRScheduler(optimizer, **TIMM_SETTINGS)
+    expected, num_updates = [], 0
+    for epoch in range(10):  # timm's train.py, 3 updates per epoch
+        for _ in range(3):
+            expected.append(optimizer.param_groups[0]["lr"])
+            optimizer.step()
+            num_updates += 1
+            scheduler.step_update(num_updates=num_updates)
+        scheduler.step(epoch + 1)
+    assert exported == expected
+    assert exported[:3] == [0.001] * 3 and exported[3] == pytest.approx(0.001 + (0.1 - 0.001) / 2, rel=1e-15)
