@@ -16,10 +16,9 @@ import math
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import torch
 
 from lrlab.metrics import synthetic_loss
@@ -38,6 +37,9 @@ from lrlab.specs import (
     validate_optimizer,
     validate_run,
 )
+
+if TYPE_CHECKING:  # pandas loads on the first curve: `import lrlab` stays torch's import alone
+    import pandas as pd
 
 #: Relative difference above which the closed form and the library are reported as different.
 DIFF_TOLERANCE = 1e-9
@@ -221,6 +223,7 @@ def emit_warnings(curve: Curve, stacklevel: int = 2) -> None:
 
 
 def _simulate(config: ScheduleConfig, *, metrics: Any = None, eval_every: int = 1, progress: Any = None) -> Curve:
+    import pandas as pd
     spec, params, ctx = resolve(config)
     steps = config.steps
     n_groups = len(ctx.group_lrs)
@@ -413,6 +416,7 @@ def _closed_frame(
     mom_name: str | None,
 ) -> pd.DataFrame | None:
     """The closed form at every row (step, lr per group, momentum), or None where it is undefined."""
+    import pandas as pd
     t = np.arange(config.steps)
     local = scheduler_time(config)  # what the scheduler's last_epoch is at each optimizer step
     closed_form = spec.closed_form
@@ -607,6 +611,7 @@ def explain_events(
     """One row per evaluation: the metric, the scheduler's state before and after, and in words what
     it did (improved, waited, reduced, skipped a reduction, cooled down). The lr values are the real
     scheduler's; the words interpret its state changes with the documented decision rule."""
+    import pandas as pd
     rows = []
     patience, cooldown = params.get("patience", 0), params.get("cooldown", 0)
     factor, eps = params.get("factor", 0.1), params.get("eps", 1e-8)
