@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
+from _plotly_utils.utils import convert_to_base64
 from plotly.subplots import make_subplots
 from tsdownsample import MinMaxDownsampler
 
@@ -93,7 +94,36 @@ def figure(data: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
     own validators); at run time the figure is wrapped as is (< 1 ms) and keeps the whole
     ``go.Figure`` API (``fig.data[0].y``, ``add_trace``, ``to_dict``).
     """
-    return go.Figure({"data": data, "layout": layout}, _validate=False)
+    return _Figure({"data": data, "layout": layout}, _validate=False)
+
+
+class _Figure(go.Figure):
+    """A ``go.Figure`` whose :meth:`to_dict` is cheaper and gives the same dict. ``st.plotly_chart`` calls
+    ``to_dict()`` on every rerun, and Plotly's deep-copies the whole tree and then walks all of it
+    for numpy arrays to encode, the 7 KB layout template included: 1.3 ms of the Playground chart's
+    2.7 ms. Here only the containers (dicts, lists) are copied, the arrays are shared (read, never
+    written: ``convert_to_base64`` replaces them in the copied containers), and the template, which
+    holds no arrays, is not walked. ``tests/test_presentation.py`` compares the result with Plotly's."""
+
+    def to_dict(self) -> dict[str, Any]:
+        layout = _containers(self._layout)
+        rest = {k: v for k, v in layout.items() if k != "template"}  # the template holds no arrays
+        result = {"data": _containers(self._data), "layout": rest}
+        frames = [_containers(frame._props) for frame in self._frame_objs]
+        if frames:
+            result["frames"] = frames
+        convert_to_base64(result)
+        result["layout"] = {k: rest.get(k, v) for k, v in layout.items()}  # in Plotly's order
+        return result
+
+
+def _containers(value: Any) -> Any:
+    """``value`` with every dict and list copied (recursively) and every other object shared."""
+    if isinstance(value, dict):
+        return {k: _containers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_containers(v) for v in value]
+    return value
 
 
 @lru_cache(maxsize=8)

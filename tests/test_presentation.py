@@ -206,6 +206,20 @@ def test_every_figure_built_as_data_passes_plotlys_own_validation_unchanged(name
     assert json.loads(pio.to_json(validated)) == json.loads(pio.to_json(fig, validate=False)), name
 
 
+@pytest.mark.parametrize(("name", "fig"), list(_unvalidated_figures()), ids=lambda v: v if isinstance(v, str) else "")
+def test_every_figure_built_as_data_gives_plotlys_own_dict(name, fig):
+    """lrlab's figures hand st.plotly_chart a cheaper to_dict() (containers copied, arrays shared, the
+    template not walked): it must be Plotly's to_dict() to the byte, after an explain marker is added
+    (a mutation after building), and leave the figure's own arrays as they were."""
+    fig.add_vline(x=3)
+    y_before = np.array(fig.data[0].y, copy=True)
+    assert type(fig) is not go.Figure and type(fig).to_dict is not go.Figure.to_dict, name  # the fast path is tested
+    ours, plotlys = fig.to_dict(), go.Figure.to_dict(fig)
+    assert pio.to_json(ours, validate=False) == pio.to_json(plotlys, validate=False), name
+    assert isinstance(ours["data"][0]["y"], dict) and "bdata" in ours["data"][0]["y"], name  # encoded, as Plotly's
+    np.testing.assert_array_equal(np.asarray(fig.data[0].y), y_before)
+
+
 def _drawn(trace, t: np.ndarray) -> np.ndarray:
     """The value a step line (shape "hv") through the trace's points has at each x in ``t``."""
     x, y = np.asarray(trace.x, dtype=np.float64), np.asarray(trace.y, dtype=np.float64)
