@@ -7,9 +7,10 @@ import streamlit as st
 
 import lrlab.plots  # noqa: F401  (torch, transformers, pandas, plotly: loaded before freezing)
 from lrlab.ui import style
-from lrlab.ui.nav import freeze_startup_objects
+from lrlab.ui.nav import freeze_startup_objects, keep_keras_state
 
 freeze_startup_objects()
+keep_keras_state()  # Streamlit would reset Keras (a full gc.collect) after every run once it is loaded
 st.set_page_config(page_title="lrlab — learning-rate schedules", page_icon="📉", layout="wide")
 style.apply()  # wide formulas scroll; on a phone the chart comes first and the sidebar closes after a pick
 

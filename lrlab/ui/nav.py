@@ -1,4 +1,4 @@
-"""Routing guard for deep links, and the sidebar's library versions.
+"""Routing guard for deep links, the server's process-wide settings, and the sidebar's library versions.
 
 Because a ``pages/`` directory sits next to ``app.py``, Streamlit starts every server in its old
 (v1) multipage mode: until some session has run ``st.navigation``, a deep link such as ``/plateau``
@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import functools
 import gc
+import sys
 from importlib import metadata
 
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
+from streamlit.runtime.scriptrunner import script_runner
 
 
 def ensure_router() -> None:
@@ -36,6 +38,35 @@ def freeze_startup_objects() -> None:
     if not _frozen:
         _frozen = True
         gc.freeze()
+
+
+def keep_keras_state() -> bool:
+    """Stop Streamlit from resetting Keras after every script run, once per process; True once done.
+
+    After each run of any session, Streamlit's script runner calls ``keras.backend.clear_session()``
+    as soon as ``keras`` is in ``sys.modules`` (``script_runner._clean_problem_modules``, meant for
+    TensorFlow's global graph). On Keras 3 that is a full ``gc.collect()`` plus, on the torch backend,
+    ``torch._dynamo.reset()``: measured with ``bench/load.py``, once one student had drawn a Keras
+    schedule it was 85 % of the server's CPU, and every rerun of every session waited for it (30
+    students: p95 13 s). lrlab creates no Keras state to clear: its Keras objects are schedules and
+    one optimizer per curve, and Keras keeps its global state per thread (``threading.local``), which
+    ends with each run's script thread. Streamlit's other clean-up, closing matplotlib's figures, is
+    kept. ``tests/test_serving.py`` checks the hook still exists in the installed Streamlit and that a
+    rerun after a Keras curve leaves Keras's state alone."""
+    if getattr(script_runner._clean_problem_modules, "_lrlab", False):
+        return True
+    if not callable(getattr(script_runner, "_clean_problem_modules", None)):
+        return False
+
+    def clean_problem_modules() -> None:
+        pyplot = sys.modules.get("matplotlib.pyplot")
+        if pyplot is not None:
+            pyplot.close("all")
+
+    clean_problem_modules._lrlab = True  # type: ignore[attr-defined]
+    clean_problem_modules.streamlit_original = script_runner._clean_problem_modules  # type: ignore[attr-defined]
+    script_runner._clean_problem_modules = clean_problem_modules
+    return True
 
 
 #: The distributions whose version the sidebar names, in the order the pickers show the libraries.

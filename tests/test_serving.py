@@ -1,0 +1,52 @@
+"""The server's process-wide settings (lrlab.ui.nav): what one Streamlit process serving a class needs."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+from streamlit.runtime.scriptrunner import script_runner
+from streamlit.testing.v1 import AppTest
+
+from lrlab.ui.nav import keep_keras_state
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def test_streamlits_keras_hook_exists_and_is_replaced_once():
+    """The hook lrlab replaces is still in the installed Streamlit (an upgrade that moves it fails here),
+    and replacing it twice is the same as once."""
+    assert keep_keras_state() is True
+    hook = script_runner._clean_problem_modules
+    assert keep_keras_state() is True
+    assert script_runner._clean_problem_modules is hook
+    assert getattr(hook, "_lrlab", False) is True
+
+
+def test_a_rerun_after_a_keras_curve_leaves_keras_state_alone():
+    """Streamlit reset Keras (clear_session: a new global state, gc.collect, torch._dynamo.reset) after
+    every run once Keras was loaded. After app.py has run, a rerun of a Keras schedule keeps Keras's
+    global-state object: clear_session replaces it with a new threading.local."""
+    hook = script_runner._clean_problem_modules
+    script_runner._clean_problem_modules = getattr(hook, "streamlit_original", hook)  # as a fresh server has it
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["scheduler"] = "keras:ExponentialDecay"
+    at.run()
+    assert not at.exception and "keras" in sys.modules  # loaded by the page, on lrlab's backend
+    keras_state = importlib.import_module("keras.src.backend.common.global_state")
+    before = keras_state.GLOBAL_STATE_TRACKER
+    at.run()  # a rerun after the Keras curve was drawn
+    assert not at.exception
+    assert keras_state.GLOBAL_STATE_TRACKER is before
+    assert getattr(script_runner._clean_problem_modules, "_lrlab", False)  # app.py replaced the hook
+
+
+def test_matplotlib_figures_are_still_closed_after_a_run():
+    """Streamlit's other clean-up after a run, closing matplotlib's figures, is kept."""
+    keep_keras_state()
+    plt.figure()
+    assert plt.get_fignums()
+    script_runner._clean_problem_modules()
+    assert plt.get_fignums() == []
