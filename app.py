@@ -7,7 +7,7 @@ import streamlit as st
 
 import lrlab.plots  # noqa: F401  (torch, transformers, pandas, plotly: loaded before freezing)
 from lrlab.ui import style
-from lrlab.ui.nav import freeze_startup_objects, keep_keras_state
+from lrlab.ui.nav import freeze_startup_objects, keep_keras_state, warm_libraries
 
 freeze_startup_objects()
 keep_keras_state()  # Streamlit would reset Keras (a full gc.collect) after every run once it is loaded
@@ -41,6 +41,7 @@ with st.sidebar:
 
 try:
     page.run()
+    warm_libraries()  # once per process, after the first page is drawn: timm, Keras, optax, fastai
 except Exception:  # the last safety net: no traceback reaches a visitor (Streamlit's reruns are not Exceptions)
     if os.environ.get("LRLAB_DEBUG"):  # the test suite sets it, so that a crash fails the tests
         raise

@@ -323,13 +323,41 @@ async def warm(url: str, pages: list[str], timeout: float) -> dict[str, float]:
     return out
 
 
+#: What app.py's background warm-up (lrlab.ui.nav.warm_libraries) writes to the server log when done.
+LIBRARIES_LOADED = b"lrlab: libraries loaded in the background"
+
+
+async def libraries_loaded(logs: list[Any], timeout: float = 300.0) -> float | None:
+    """Seconds until every server logged that its background warm-up (timm, Keras, optax, fastai) is
+    done, as a teacher's server is before the class arrives; None when it is turned off."""
+    if os.environ.get("LRLAB_WARM_LIBRARIES", "1").strip().lower() in ("0", "false", "no", "off"):
+        return None
+    t0 = time.monotonic()
+    while True:
+        done = 0
+        for log in logs:
+            log.seek(0)
+            done += LIBRARIES_LOADED in log.read()
+        if done == len(logs):
+            return time.monotonic() - t0
+        if time.monotonic() - t0 > timeout:
+            raise SystemExit(f"the servers did not finish loading the libraries within {timeout:.0f} s")
+        await asyncio.sleep(0.5)
+
+
 async def measure(
-    url: str, pids: list[int], args: argparse.Namespace, pages: list[str], replica_urls: list[str] | None = None
+    url: str,
+    pids: list[int],
+    args: argparse.Namespace,
+    pages: list[str],
+    replica_urls: list[str] | None = None,
+    logs: list[Any] | None = None,
 ) -> dict[str, Any]:
     t_warm: dict[str, float] = {}
     for warm_url in replica_urls or [url]:  # every replica directly, not through the proxy
         for page, seconds in (await warm(warm_url, pages, args.timeout)).items():
             t_warm.setdefault(page, seconds)
+    t_libraries = await libraries_loaded(logs) if logs else None
     rss_idle = sum(_rss(psutil.Process(pid)) for pid in pids) / 2**20 if pids else None
     t0 = time.monotonic()
     shared = Shared(url=url, t0=t0, deadline=t0 + args.duration, timeout=args.timeout, think=args.think_s)
@@ -346,7 +374,7 @@ async def measure(
     elapsed = time.monotonic() - t0
     stop.set()
     await sampler
-    return summarize(args, pages, shared, samples, elapsed, t_warm, rss_idle)
+    return summarize(args, pages, shared, samples, elapsed, t_warm, rss_idle) | {"libraries_warm_s": t_libraries}
 
 
 def pct(xs: list[float], q: float) -> float:
@@ -537,6 +565,12 @@ def report(s: dict[str, Any]) -> str:
         "",
         "_First run of each page on the fresh server (warm-up, not counted): "
         + ", ".join(f"{p} {ms(v)}" for p, v in s["warmup_first_run_s"].items())
+        + (
+            f"; then {s['libraries_warm_s']:.1f} s until the server had loaded timm, Keras, optax and fastai in the "
+            "background (app.py's warm-up, as before a class)"
+            if s.get("libraries_warm_s") is not None
+            else "; libraries not warmed (LRLAB_WARM_LIBRARIES=0, or --url)"
+        )
         + f"; page opens during the run p50 {ms(s['open_latency_s']['p50'])}, p95 {ms(s['open_latency_s']['p95'])}. "
         f"{s['machine']}; {s['versions']}._",
     ]
@@ -617,7 +651,8 @@ def main(argv: list[str] | None = None) -> int:
 
                 url = stack.enter_context(proxy([int(u.rsplit(":", 1)[1]) for u, _, _ in servers], free_port()))
             pids, urls = [pid for _, pid, _ in servers], [u for u, _, _ in servers]
-            results = asyncio.run(measure(url, pids, args, args.page_list, urls))
+            logs = [log for _, _, log in servers]
+            results = asyncio.run(measure(url, pids, args, args.page_list, urls, logs))
             for _, _, log in servers:
                 log.seek(0)
                 server_log += log.read().decode("utf-8", "replace")

@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 from streamlit.runtime.scriptrunner import script_runner
 from streamlit.testing.v1 import AppTest
 
+from lrlab.ui import nav
 from lrlab.ui.nav import keep_keras_state
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -50,3 +51,27 @@ def test_matplotlib_figures_are_still_closed_after_a_run():
     assert plt.get_fignums()
     script_runner._clean_problem_modules()
     assert plt.get_fignums() == []
+
+
+def test_the_warm_up_is_off_when_the_environment_says_so(monkeypatch):
+    monkeypatch.setenv(nav.WARM_ENV, "0")
+    assert nav.warm_libraries() is None
+    assert nav._warm_thread is None  # nothing started
+
+
+def test_the_warm_up_draws_one_curve_of_every_installed_library_then_says_so(monkeypatch, capfd):
+    """In a server (not in the tests: conftest turns it off) app.py starts it after its first run; it
+    waits for IDLE_S without a page run, draws one 10-step curve of each library's first schedule (the
+    imports, backend start and first jit a visitor would otherwise wait for), and logs one line."""
+    monkeypatch.setenv(nav.WARM_ENV, "1")
+    monkeypatch.setattr(nav, "IDLE_S", 0.2)
+    monkeypatch.setattr(nav, "_warm_thread", None)
+    thread = nav.warm_libraries()
+    assert thread is not None and thread.name == "lrlab-warm-libraries"
+    assert nav.warm_libraries() is thread  # once per process
+    thread.join(timeout=300)
+    assert not thread.is_alive()
+    err = capfd.readouterr().err
+    assert "lrlab: libraries loaded in the background (timm, keras, optax, fastai)" in err
+    for module in ("timm", "keras", "optax", "jax", "fastai"):
+        assert module in sys.modules

@@ -12,7 +12,11 @@ from __future__ import annotations
 
 import functools
 import gc
+import logging
+import os
 import sys
+import threading
+import time
 from importlib import metadata
 
 import streamlit as st
@@ -67,6 +71,66 @@ def keep_keras_state() -> bool:
     clean_problem_modules.streamlit_original = script_runner._clean_problem_modules  # type: ignore[attr-defined]
     script_runner._clean_problem_modules = clean_problem_modules
     return True
+
+
+#: Set to 0 to keep every library lazy in the server too (the warm-up of :func:`warm_libraries`).
+WARM_ENV = "LRLAB_WARM_LIBRARIES"
+#: Seconds without a new page run before the warm-up loads the next library.
+IDLE_S = 1.0
+_last_run = time.monotonic()
+_warm_lock = threading.Lock()
+_warm_thread: threading.Thread | None = None
+_log = logging.getLogger("lrlab")
+
+
+def warm_libraries() -> threading.Thread | None:
+    """Load timm, Keras, optax (jax) and fastai in the background after the server's first page run,
+    once per process, so that no visitor waits for them mid-class; the thread, or None if disabled.
+
+    A library's first use costs seconds of imports (Keras ~6 s, jax, fastai) during which the
+    process's one GIL serves every session slowly: under 30 students, one first Keras curve held
+    every rerun of every student for its import (bench/load.py: p95 from ~1 s to 5–10 s). Here each
+    library draws one 10-step curve of its first schedule through :func:`lrlab.simulate.simulate`
+    (imports, backend start, the first jit), one library at a time and only after no page has
+    finished for :data:`IDLE_S`; then the new objects are frozen out of the collector's reach as at
+    start-up (:func:`freeze_startup_objects`). ``import lrlab`` and the CLI stay lazy: only app.py
+    calls this. ``LRLAB_WARM_LIBRARIES=0`` turns it off (a single user who never leaves torch)."""
+    global _last_run, _warm_thread
+    _last_run = time.monotonic()
+    if os.environ.get(WARM_ENV, "1").strip().lower() in ("0", "false", "no", "off"):
+        return None
+    with _warm_lock:
+        if _warm_thread is None:
+            _warm_thread = threading.Thread(target=_warm, name="lrlab-warm-libraries", daemon=True)
+            _warm_thread.start()
+    return _warm_thread
+
+
+def _warm() -> None:
+    from lrlab import SCHEDULERS
+    from lrlab.simulate import simulate
+    from lrlab.specs import ScheduleConfig
+
+    first: dict[str, str] = {}
+    for name, spec in SCHEDULERS.items():
+        if spec.library not in ("torch", "transformers") and spec.unavailable() is None:
+            first.setdefault(spec.library, name)
+    t0, done = time.monotonic(), []
+    for library, name in first.items():
+        while time.monotonic() - _last_run < IDLE_S:
+            time.sleep(IDLE_S / 4)
+        try:
+            simulate(ScheduleConfig.make(name, {}, steps=10))
+            done.append(library)
+        except Exception:  # a broken install is the visitor's to see on its page, with its message
+            _log.warning("warming %s failed", library, exc_info=True)
+    gc.freeze()
+    print(  # the server's log (bench/load.py waits for this line before it measures a class)
+        f"lrlab: libraries loaded in the background ({', '.join(done) or 'none installed'}) "
+        f"in {time.monotonic() - t0:.1f} s",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 #: The distributions whose version the sidebar names, in the order the pickers show the libraries.
