@@ -7,10 +7,11 @@ import streamlit as st
 
 import lrlab.plots  # noqa: F401  (torch, transformers, pandas, plotly: loaded before freezing)
 from lrlab.ui import style
-from lrlab.ui.nav import freeze_startup_objects, keep_keras_state, warm_libraries
+from lrlab.ui.nav import cache_theme_messages, freeze_startup_objects, keep_keras_state, warm_libraries
 
 freeze_startup_objects()
 keep_keras_state()  # Streamlit would reset Keras (a full gc.collect) after every run once it is loaded
+cache_theme_messages()  # Streamlit would rebuild the same theme messages on every run
 st.set_page_config(page_title="lrlab — learning-rate schedules", page_icon="📉", layout="wide")
 style.apply()  # wide formulas scroll; on a phone the chart comes first and the sidebar closes after a pick
 

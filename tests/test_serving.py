@@ -7,6 +7,9 @@ import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+from streamlit import config
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.runtime import app_session
 from streamlit.runtime.scriptrunner import script_runner
 from streamlit.testing.v1 import AppTest
 
@@ -75,3 +78,38 @@ def test_the_warm_up_draws_one_curve_of_every_installed_library_then_says_so(mon
     assert "lrlab: libraries loaded in the background (timm, keras, optax, fastai)" in err
     for module in ("timm", "keras", "optax", "jax", "fastai"):
         assert module in sys.modules
+
+
+THEME_SECTIONS = ("theme", "theme.light", "theme.dark", "theme.sidebar", "theme.light.sidebar", "theme.dark.sidebar")
+
+
+def _theme_message(populate) -> bytes:
+    """A new-session message's custom theme, its six sections filled as Streamlit fills them."""
+    msg = ForwardMsg()
+    theme = msg.new_session.custom_theme
+    targets = [theme, theme.light, theme.dark, theme.sidebar, theme.light.sidebar, theme.dark.sidebar]
+    for target, section in zip(targets, THEME_SECTIONS, strict=True):
+        populate(target, section)
+    return msg.SerializeToString()
+
+
+def test_cached_theme_messages_are_streamlits_own_and_follow_a_config_change():
+    """Every section, built from the cache on a second run, is byte for byte what Streamlit builds (the
+    repo's config sets [theme]; the other sections stay absent, as Streamlit leaves them); when the
+    config is parsed again with another theme (a new options dict) the cache builds it anew."""
+    assert nav.cache_theme_messages() is True
+    cached = app_session._populate_theme_msg
+    original = cached.streamlit_original
+    assert nav.cache_theme_messages() is True and app_session._populate_theme_msg is cached  # once
+    config.get_config_options(force_reparse=True)
+    own = _theme_message(original)
+    assert _theme_message(cached) == own and _theme_message(cached) == own  # built, then from the cache
+    assert ForwardMsg.FromString(own).new_session.custom_theme.primary_color  # the repo's theme is in it
+    try:  # as `streamlit run --theme.primaryColor=#123456` parses it
+        config.get_config_options(force_reparse=True, options_from_flags={"theme.primaryColor": "#123456"})
+        changed = _theme_message(original)
+        assert changed != own and ForwardMsg.FromString(changed).new_session.custom_theme.primary_color == "#123456"
+        assert _theme_message(cached) == changed
+    finally:
+        config.get_config_options(force_reparse=True)
+    assert _theme_message(cached) == own

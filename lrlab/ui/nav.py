@@ -18,8 +18,11 @@ import sys
 import threading
 import time
 from importlib import metadata
+from typing import Any
 
 import streamlit as st
+from streamlit import config
+from streamlit.runtime import app_session
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import script_runner
 
@@ -70,6 +73,42 @@ def keep_keras_state() -> bool:
     clean_problem_modules._lrlab = True  # type: ignore[attr-defined]
     clean_problem_modules.streamlit_original = script_runner._clean_problem_modules  # type: ignore[attr-defined]
     script_runner._clean_problem_modules = clean_problem_modules
+    return True
+
+
+def cache_theme_messages() -> bool:
+    """Build Streamlit's theme messages once per configuration instead of on every script run, once
+    per process; True once done.
+
+    Every run, fragment reruns included, starts with a new-session message whose six theme sections
+    Streamlit fills by scanning all ~370 config options per section under the config lock
+    (``app_session._populate_theme_msg``): 4–9 ms of server CPU per input under load
+    (bench/profile_rerun.py, py-spy). The theme can only change when the config is parsed again,
+    which gives ``config.get_config_options()`` a new dict: each section's message is cached per
+    that dict and merged in as Streamlit would have written it (an empty one is not touched, as
+    Streamlit leaves it). ``tests/test_serving.py`` compares every section with Streamlit's own."""
+    populate = getattr(app_session, "_populate_theme_msg", None)
+    if getattr(populate, "_lrlab", False):
+        return True
+    if not callable(populate):
+        return False
+    built: dict[tuple[str, int], Any] = {}
+
+    def populate_theme_msg(msg: Any, section: str = "theme") -> None:
+        key = (section, id(config.get_config_options()))
+        cached = built.get(key)
+        if cached is None:
+            if len(built) > 64:  # the config was parsed again many times: forget the old ones
+                built.clear()
+            cached = type(msg)()
+            populate(cached, section)
+            built[key] = cached
+        if cached.ByteSize():
+            msg.MergeFrom(cached)
+
+    populate_theme_msg._lrlab = True  # type: ignore[attr-defined]
+    populate_theme_msg.streamlit_original = populate  # type: ignore[attr-defined]
+    app_session._populate_theme_msg = populate_theme_msg
     return True
 
 
