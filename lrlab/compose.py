@@ -24,7 +24,7 @@ from torch.optim import lr_scheduler as tls
 
 from lrlab.codegen import constructor
 from lrlab.schedulers.torch_specs import PLATEAU_FORMULA, PLATEAU_LEGEND, PLATEAU_PARAMS, REDUCE_ON_PLATEAU
-from lrlab.specs import MAX_STEPS, FrozenMap, LrlabError, ParamSpec, RunContext, SchedulerSpec, invalid
+from lrlab.specs import LR_RULE, MAX_STEPS, FrozenMap, LrlabError, ParamSpec, RunContext, SchedulerSpec, invalid, is_lr
 
 P = Mapping[str, Any]
 MAX_CHILDREN = 6
@@ -101,14 +101,14 @@ def _validate_children(
         data = child.to_dict() if isinstance(child, FrozenMap) else dict(child)
         spec = _child_spec(data.pop("name", None), where, in_sequence=chain_first)
         own_base = data.pop(spec.base_lr_param, None) if spec.base_lr_param else None
+        if own_base is not None and not is_lr(own_base):  # the child's own base lr: what a run's base lr may be
+            raise invalid(f"{where}.{spec.base_lr_param}", own_base, LR_RULE)
         try:
             params = spec.validate(data, child_context(spec, {spec.base_lr_param: own_base} if own_base else {}, ctx))
         except LrlabError as exc:
             field = f"{where}.{exc.field}" if exc.field else where
             raise LrlabError(f"{where} ({spec.name}): {exc}", field=field) from None
         if own_base is not None:
-            if not isinstance(own_base, (int, float)) or isinstance(own_base, bool) or not 0 < own_base <= 1e3:
-                raise invalid(f"{where}.{spec.base_lr_param}", own_base, "must be a number in (0, 1000]")
             params[spec.base_lr_param] = float(own_base)
         validated.append(FrozenMap(sorted({"name": spec.name, **params}.items())))
     values[key] = tuple(validated)

@@ -41,6 +41,7 @@ from lrlab.specs import (
     ScheduleConfig,
     from_lrlab,
     invalid,
+    is_lr,
     too_deep,
 )
 
@@ -1190,7 +1191,7 @@ def from_keras(data: Mapping[str, Any], *, steps: int | None = None, notes: list
     if name == "PiecewiseConstantDecay":
         values = config.get("values")
         first = values[0] if isinstance(values, list) and values else None
-        if isinstance(first, (int, float)) and not isinstance(first, bool) and 0 < first <= 1e3:
+        if is_lr(first):
             run["base_lr"] = float(first)
     else:
         lr = _number(config, "initial_learning_rate", name="config.initial_learning_rate")

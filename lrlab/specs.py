@@ -91,8 +91,10 @@ class ParamSpec:
     """One parameter of a scheduler, named as the library names it.
 
     ``low``/``high`` are inclusive unless ``low_open``/``high_open``; either may be a callable of
-    the run length (``steps``), like ``default``. ``optional`` admits ``None`` ("not set"), which is
-    what the library's own default means for e.g. ``step_size_down`` or ``timescale``.
+    the run length (``steps``), like ``default``. ``high`` = :data:`MAX_LR` marks an absolute learning
+    rate (``eta_min``, ``max_lr``, ``lr_end`` …): any finite value from ``low`` up, as the libraries take
+    it; a dimensionless factor keeps a bound of its own. ``optional`` admits ``None`` ("not set"), which
+    is what the library's own default means for e.g. ``step_size_down`` or ``timescale``.
     """
 
     name: str
@@ -137,6 +139,8 @@ class ParamSpec:
             low, high = self.bounds_for(steps)
             if self.kind == "float" and high == MAX_LR:  # a learning rate: any finite one (LR_RULE)
                 noun, high = "a finite number", None
+            elif self.kind == "float_list" and high == MAX_LR:  # learning rates (Keras' values)
+                noun, high = f"a list of at most {MAX_LIST_LEN + 1} finite numbers, each", None
             text = f"must be {noun}{_range_text(low, high, self.low_open, self.high_open)}"
         if self.per_group:
             text += ", or a list of such values, one per param group"

@@ -60,7 +60,7 @@ def expression_fields(name: str) -> dict[str, links.Field]:
     fields = {"lambda": links.Field(f"{P}.{name}.expr_0", next(iter(EXAMPLES[name])), max_len=500)}
     for g in range(1, 4):
         fields[f"lambda_{g}"] = links.Field(f"{P}.{name}.expr_{g}", "1", max_len=500)
-        # no default: always carried; any lr a run takes, (0, 1000], as the typed box does
+        # no default: always carried; any lr a run takes (finite, > 0), as the typed box does
         fields[f"lr_{g}"] = links.Field(f"{P}.lr_{g}", -1.0, low=0.0, high=state.MAX_LR, low_open=True)
     fields["example"] = links.Field(f"{P}.{name}.example", "", choices=("", *EXAMPLES[name]))
     return fields

@@ -20,6 +20,7 @@ from lrlab.ui.style import chart_first
 from lrlab.ui.text import plain
 from lrlab.ui.typed import is_number, typed_slider
 from lrlab.ui.widgets import (
+    LR_SLIDER,
     chosen_params,
     fmt_number,
     is_set,
@@ -259,7 +260,7 @@ with left:
                     st,
                     f"min_lr of group {g}",
                     key=f"{P}.min_lr_{g}",
-                    options=log_grid(MIN_LR.low, MIN_LR.high),
+                    options=log_grid(MIN_LR.low, LR_SLIDER[1]),  # an lr has no upper bound: the usual ones
                     help=f"Group {g}'s floor, typed exactly; {MIN_LR.allowed_text(steps)}.",
                 )
             )

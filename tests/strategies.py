@@ -18,7 +18,7 @@ from typing import Any
 
 from lrlab import LrlabError, ParamSpec, SchedulerSpec
 from lrlab.schedulers import SCHEDULERS
-from lrlab.specs import RunContext
+from lrlab.specs import MAX_LR, RunContext
 
 #: Expressions for LambdaLR: multipliers of the initial lr, finite and positive-or-zero at every step.
 LAMBDA_EXPRESSIONS = (
@@ -74,11 +74,20 @@ SUB_RANGES: dict[tuple[str | None, str], tuple[float, float]] = {
 }
 #: How far past the run length a step-count parameter may be drawn (a schedule longer than the run).
 STEP_COUNT_SLACK = 1.5
+#: An absolute lr (a spec's ``high`` is MAX_LR: any finite one) is drawn up to this, the range the parity
+#: bounds were measured on; an lr above it is tested against each library by hand (test_values_kept.py).
+DRAWN_LR_MAX = 1e3
+
+
+def spec_bounds(p: ParamSpec, steps: int) -> tuple[float | None, float | None]:
+    """The spec's bounds, an unbounded lr's top read as :data:`DRAWN_LR_MAX`."""
+    low, high = p.bounds_for(steps)
+    return low, (DRAWN_LR_MAX if high == MAX_LR else high)
 
 
 def sub_range(spec: SchedulerSpec, p: ParamSpec, steps: int) -> tuple[float | None, float | None]:
     """The range draws come from: the spec's bounds, narrowed to a sensible sub-range."""
-    low, high = p.bounds_for(steps)
+    low, high = spec_bounds(p, steps)
     narrow = SUB_RANGES.get((spec.name, p.name), SUB_RANGES.get((None, p.name)))
     if narrow is not None:
         low = narrow[0] if low is None else max(low, narrow[0])
@@ -135,7 +144,7 @@ def draw_value(spec: SchedulerSpec, p: ParamSpec, steps: int, rng: random.Random
             # random children (tests/test_lib_*.py); here, its default children sized to the run
             return p.default_for(steps)
         return draw_children(spec.name, steps, rng)
-    spec_low, spec_high = p.bounds_for(steps)
+    spec_low, spec_high = spec_bounds(p, steps)
     low, high = sub_range(spec, p, steps)
     assert low is not None and high is not None, f"{spec.name}.{p.name}: give it a sub-range in SUB_RANGES"
     if p.kind == "int":

@@ -101,6 +101,39 @@ def test_a_onecycle_child_rewrites_initial_lr_and_the_sequence_follows_torch():
     assert frame["lr"].iloc[0] == pytest.approx(0.02)  # the reference: 0.04·0.5, not 0.05
 
 
+def test_children_with_lrs_above_1000_and_their_own_base_lr_follow_torch():
+    # issue 13: a OneCycleLR child peaking at 5000, then a CyclicLR child with its own base_lr 2000
+    children = [
+        {"name": "OneCycleLR", "max_lr": 5000.0, "total_steps": 8},
+        {"name": "CyclicLR", "base_lr": 2000.0, "max_lr": 5000.0, "step_size_up": 3},
+    ]
+    frame = lrlab.curve("SequentialLR", steps=16, base_lr=0.1, schedulers=children, milestones=[8])
+    expected = stepped(
+        lambda o: tls.SequentialLR(
+            o,
+            [
+                tls.OneCycleLR(o, max_lr=5000.0, total_steps=8),
+                tls.CyclicLR(o, base_lr=2000.0, max_lr=5000.0, step_size_up=3),
+            ],
+            milestones=[8],
+        ),
+        16,
+    )
+    assert expected[:, 0].max() == pytest.approx(5000.0) and expected[8, 0] == 2000.0
+    np.testing.assert_array_equal(frame["lr"].to_numpy(), expected[:, 0])
+
+
+@pytest.mark.parametrize("own", [-2000.0, 0, float("inf"), "5000", 10**400])
+def test_a_childs_own_base_lr_that_is_not_a_finite_positive_number_is_refused_naming_it(own):
+    children = [{"name": "CyclicLR", "base_lr": own, "max_lr": 5000.0}, {"name": "StepLR"}]
+    with pytest.raises(LrlabError) as caught:
+        lrlab.curve("SequentialLR", steps=16, schedulers=children, milestones=[8])
+    message = str(caught.value)
+    assert caught.value.field == "schedulers[0].base_lr"
+    assert message.startswith("Invalid schedulers[0].base_lr (") and repr(own)[:20] in message
+    assert message.endswith("): must be a finite number > 0")
+
+
 # ---- param groups -------------------------------------------------------------------------------
 
 ARTICLE_GROUP0 = "epoch / 10 if epoch < 10 else (1e-5 + 0.5 * (0.1 - 1e-5) * (1 + cos(pi * (epoch - 10) / 40))) / 0.1"

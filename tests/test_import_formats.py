@@ -541,6 +541,25 @@ def test_a_serialized_keras_cosine_decay_becomes_that_schedule():
     assert any("steps = 400 (given)" in n for n in notes), notes
 
 
+@pytest.mark.parametrize(
+    ("make", "base_lr"),
+    [
+        (lambda s: s.CosineDecay(2000.0, 30, alpha=0.5, warmup_target=5000.0, warmup_steps=10), 2000.0),
+        (lambda s: s.PolynomialDecay(5000.0, 30, end_learning_rate=1500.0, power=2.0), 5000.0),
+        (lambda s: s.PiecewiseConstantDecay([10, 20], [5000.0, 2000.0, 1500.0]), 5000.0),  # its first value
+    ],
+    ids=["CosineDecay", "PolynomialDecay", "PiecewiseConstantDecay"],
+)
+def test_a_serialized_keras_schedule_with_lrs_above_1000_is_kept_exactly(make, base_lr):
+    keras = _keras()  # issue 13: Keras takes any lr; the import keeps every one as Keras has it
+    schedule = make(keras.optimizers.schedules)
+    config = import_config(json.dumps(keras.optimizers.schedules.serialize(schedule)), steps=40)
+    expected = np.array([float(keras.ops.convert_to_numpy(schedule(t))) for t in range(40)])
+    assert expected.min() >= 1500
+    assert config.base_lr == base_lr
+    np.testing.assert_allclose(_lrs(config), expected, rtol=1e-6)
+
+
 def test_a_keras_schedule_without_steps_keeps_lrlabs_default_run_and_says_so():
     keras = _keras()
     serialized = keras.optimizers.schedules.serialize(

@@ -302,6 +302,29 @@ def test_combine_scheds_in_a_param_scheduler_is_what_the_learner_records(phases)
     assert (curve.frame["lr"] == curve.frame["lr_1"]).all()  # one value on every group: the groups' lrs are unused
 
 
+BIG_PHASES = [  # lrs above 1000 (issue 13): fastai's annealers take any values
+    {"name": "SchedLin", "pct": 0.25, "start": 1500.0, "end": 5000.0},
+    {"name": "SchedExp", "pct": 0.25, "start": 5000.0, "end": 3000.0},
+    {"name": "SchedCos", "pct": 0.5, "start": 3000.0, "end": 2000.0},
+]
+
+
+def test_combine_scheds_with_lrs_above_1000_is_what_the_learner_records():
+    steps, spe = 16, 4
+    curve = lrlab_curve("fastai:combine_scheds", {"scheds": BIG_PHASES}, steps=steps, steps_per_epoch=spe)
+    sched = combine_scheds([ph["pct"] for ph in BIG_PHASES], [annealer(ph) for ph in BIG_PHASES])
+    _, seen = fitted(spe, 1, lambda learn: learn.fit(math.ceil(steps / spe), cbs=ParamScheduler({"lr": sched})))
+    assert seen.lrs[0] == [1500.0] and max(max(row) for row in seen.lrs) >= 4000
+    assert_same_as_the_learner(curve, seen)
+
+
+def test_fit_one_cycle_at_an_lr_max_of_5000_is_what_the_learner_records():
+    curve = lrlab_curve("fastai:fit_one_cycle", {}, steps=12, steps_per_epoch=4, base_lr=5000.0)
+    _, seen = fitted(4, 1, lambda learn: learn.fit_one_cycle(3, lr_max=5000.0))
+    assert max(row[0] for row in seen.lrs) == pytest.approx(5000.0, rel=1e-3)
+    assert_same_as_the_learner(curve, seen)
+
+
 # ---- random settings: the fastai functions in a written-out loop --------------------------------------
 
 
@@ -488,7 +511,16 @@ def test_fit_one_cycle_with_adagrad_is_refused_as_fastai_refuses_it_in_before_ba
     [
         ([{"name": "SchedCos", "pct": 0.5, "start": 0.1, "end": 0.0}], "scheds", "add up to exactly 1"),
         ([{"name": "SchedCosine", "pct": 1.0, "start": 0.1, "end": 0.0}], "scheds[0].name", "'SchedCosine'"),
-        ([{"name": "SchedExp", "pct": 1.0, "start": 0.0, "end": 0.1}], "scheds[0].start", "(0, 1000]"),
+        (
+            [{"name": "SchedExp", "pct": 1.0, "start": 0.0, "end": 0.1}],
+            "scheds[0].start",
+            "must be a finite number > 0",
+        ),
+        (
+            [{"name": "SchedLin", "pct": 1.0, "start": 0.1, "end": -2.0}],
+            "scheds[0].end",
+            "(-2.0): must be a finite number ≥ 0",
+        ),
         ([{"name": "SchedPoly", "pct": 1.0, "start": 0.1, "end": 0.0}], "scheds[0].power", "Invalid scheds[0].power"),
         ([{"name": "SchedLin", "pct": 1.0, "start": 0.1, "end": 0.0, "power": 2}], "scheds[0].power", "Unknown key"),
         ([{"name": "StepLR"}], "scheds[0].name", "must be one of"),

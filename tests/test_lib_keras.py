@@ -291,6 +291,40 @@ def test_a_bad_value_is_refused_naming_the_parameter_the_value_and_what_is_allow
     assert allowed_text in str(error)
 
 
+BIG_LRS = [  # learning rates above 1000 (issue 13): Keras takes any, and holds them in float32
+    ("keras:CosineDecay", 2000.0, {"decay_steps": 30, "warmup_target": 5000.0, "warmup_steps": 12}),
+    ("keras:PolynomialDecay", 5000.0, {"decay_steps": 20, "end_learning_rate": 2000.0, "power": 2.0}),
+    ("keras:PolynomialDecay", 0.1, {"decay_steps": 20, "end_learning_rate": 1500.0}),  # a rise to 1500
+]
+
+
+@pytest.mark.parametrize("name, base_lr, params", BIG_LRS, ids=[f"{c[0]}-{i}" for i, c in enumerate(BIG_LRS)])
+def test_an_lr_above_1000_is_the_lr_each_update_of_a_keras_optimizer_uses(name, base_lr, params):
+    expected = optimizer_lrs(schedule_of(name, base_lr, **params), 40)
+    assert max(expected) >= 1500
+    np.testing.assert_array_equal(lrlab_lrs(name, 40, base_lr, **params), expected)
+
+
+def test_piecewise_constant_values_above_1000_are_the_lrs_a_keras_optimizer_uses():
+    boundaries, values = [3, 10], [5000.0, 2000.0, 1234.5]
+    expected = optimizer_lrs(schedule_of(PIECEWISE.name, 0.0, boundaries=boundaries, values=values), 15)
+    assert expected[0] == 5000.0 and expected[-1] == 1234.5
+    np.testing.assert_array_equal(piecewise_lrs(15, boundaries, values), expected)
+
+
+@pytest.mark.parametrize(
+    "name, field, value",
+    [("keras:PolynomialDecay", "end_learning_rate", -1.0), ("keras:CosineDecay", "warmup_target", -2000.0)],
+)
+def test_a_negative_lr_is_refused_naming_the_parameter_the_value_and_the_rule(name, field, value):
+    error = refusal(name, **{field: value})
+    assert error.field == field and str(error) == f"Invalid {field} ({value}): must be a finite number ≥ 0" + (
+        " (or null for the library's default)" if field == "warmup_target" else ""
+    )
+    error = refusal(PIECEWISE.name, boundaries=[5], values=[5000.0, -1.0])
+    assert error.field == "values" and "[5000.0, -1.0]" in str(error) and "finite numbers, each ≥ 0" in str(error)
+
+
 def test_initial_learning_rate_is_the_run_base_lr_and_is_refused_as_a_parameter():
     error = refusal("keras:ExponentialDecay", initial_learning_rate=0.2)
     assert error.field == "initial_learning_rate" and "base_lr" in str(error)
@@ -323,7 +357,9 @@ def test_piecewise_constant_decay_refuses_what_keras_refuses_with_keras_own_word
     for values in ([0.1, "x"], [0.1, math.nan], 0.1, [0.1, -1.0]):
         with pytest.raises(LrlabError) as caught:
             PIECEWISE.validate({"boundaries": [5], "values": values}, ctx)
-        assert caught.value.field == "values" and "must be a list of at most 101 numbers" in str(caught.value)
+        assert caught.value.field == "values" and "must be a list of at most 101 finite numbers, each ≥ 0" in str(
+            caught.value
+        )
 
 
 # ---- explain mode ---------------------------------------------------------------------------------------------

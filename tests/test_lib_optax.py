@@ -511,6 +511,59 @@ def test_join_schedules_refuses_what_optax_would_silently_drop_or_hide():
     assert_named(error, "schedules[1].decay_steps", "(0)")
 
 
+BIG_CASES = [  # values above 1000 (issue 13): optax takes any
+    ("optax:linear_schedule", {"end_value": 2000.0, "transition_steps": 10, "transition_begin": 0}, 5000.0, 14),
+    (
+        "optax:warmup_cosine_decay_schedule",
+        {"init_value": 1500.0, "warmup_steps": 3, "decay_steps": 12, "end_value": 2000.0, "exponent": 1.0},
+        5000.0,
+        15,
+    ),
+    (
+        "optax:sgdr_schedule",
+        {
+            "cosine_kwargs": [
+                {"init_value": 1500.0, "peak_value": 5000.0, "warmup_steps": 2, "decay_steps": 8, "end_value": 2000.0}
+            ]
+        },
+        0.1,
+        10,
+    ),
+    (
+        "optax:join_schedules",
+        {
+            "schedules": [
+                {"name": "optax:constant_schedule", "value": 5000.0},
+                {"name": "optax:linear_schedule", "init_value": 4000.0, "end_value": 2000.0, "transition_steps": 5},
+            ],
+            "boundaries": [3],
+        },
+        0.1,
+        10,
+    ),
+]
+
+
+@pytest.mark.parametrize("name, params, base_lr, steps", BIG_CASES, ids=[c[0] for c in BIG_CASES])
+def test_values_above_1000_give_optaxs_own_eager_and_jitted_schedule(name, params, base_lr, steps):
+    schedule = optax_schedule(name, params, base_lr)
+    expected = eager_per_step(schedule, steps)
+    assert expected.max() >= 4000
+    result = curve(name, params, steps, base_lr)
+    assert same(result.frame["lr"].to_numpy(), expected)
+    assert same(result.frame["lr_jit"].to_numpy(), jitted_per_step(schedule, steps))
+
+
+def test_a_negative_value_is_refused_naming_the_field_the_value_and_the_rule():
+    error = refusal("optax:linear_schedule", end_value=-2000.0)
+    assert error.field == "end_value" and str(error) == "Invalid end_value (-2000.0): must be a finite number ≥ 0"
+    kids = [{"name": "optax:constant_schedule", "value": -1.0}, {"name": "optax:constant_schedule"}]
+    error = refusal("optax:join_schedules", schedules=kids, boundaries=[3])
+    assert_named(error, "schedules[0].value", "(-1.0)", "must be a finite number ≥ 0")
+    cycle = {"init_value": 0.0, "peak_value": math.inf, "warmup_steps": 1, "decay_steps": 5}
+    assert_named(refusal("optax:sgdr_schedule", cosine_kwargs=[cycle]), "cosine_kwargs[0].peak_value", "(inf)")
+
+
 def test_the_parameter_that_is_the_lr_is_the_run_base_lr():
     error = refusal("optax:warmup_cosine_decay_schedule", peak_value=0.5)
     assert error.field == "peak_value" and "base_lr" in str(error)

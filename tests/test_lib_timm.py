@@ -220,6 +220,51 @@ def test_create_scheduler_v2_in_lrlab_equals_the_factory_driven_by_train_py(sche
     np.testing.assert_array_equal(lrlab_lrs("timm:create_scheduler_v2", params, steps, spe, lrs), expected)
 
 
+BIG_CASES = [  # lrs above 1000 (issue 13): timm takes any lr_min / warmup_lr_init
+    ("CosineLRScheduler", {"t_initial": 10, "warmup_t": 3, "warmup_lr_init": 1500.0, "lr_min": 2000.0}, 2),
+    (
+        "PolyLRScheduler",
+        {
+            "t_initial": 9,
+            "power": 2.0,
+            "lr_min": 2500.0,
+            "warmup_t": 2,
+            "warmup_lr_init": 1200.0,
+            "warmup_prefix": True,
+        },
+        3,
+    ),
+    ("StepLRScheduler", {"decay_t": 2.0, "decay_rate": 0.8, "warmup_t": 2, "warmup_lr_init": 1200.0}, 4),
+]
+
+
+@pytest.mark.parametrize(("cls", "params", "spe"), BIG_CASES, ids=[c[0] for c in BIG_CASES])
+def test_an_lr_above_1000_gives_the_lrs_of_timms_train_py_loop(cls, params, spe):
+    steps, lrs = 40, (5000.0, 3000.0)
+    sched = timm_scheduler()
+    expected = train_py(lambda opt: getattr(sched, cls)(opt, **timm_kwargs(params, cls)), lrs, steps, spe)
+    assert expected[:, 0].min() >= 1000  # every lr of the head group is above the old bound
+    np.testing.assert_array_equal(lrlab_lrs(f"timm:{cls}", params, steps, spe, lrs), expected)
+
+
+def test_create_scheduler_v2_with_a_min_lr_and_warmup_lr_above_1000_equals_the_factory():
+    steps, spe, lrs = 40, 4, (5000.0,)
+    params = {"sched": "cosine", "num_epochs": 8, "warmup_epochs": 2, "warmup_lr": 1500.0, "min_lr": 2000.0}
+    expected = train_py(
+        lambda opt: timm_scheduler().create_scheduler_v2(opt, **params, updates_per_epoch=spe), lrs, steps, spe
+    )
+    assert expected[0, 0] == 1500.0 and expected[-1, 0] == 2000.0
+    np.testing.assert_array_equal(lrlab_lrs("timm:create_scheduler_v2", params, steps, spe, lrs), expected)
+
+
+@pytest.mark.parametrize("field", ["lr_min", "warmup_lr_init"])
+def test_a_negative_lr_is_refused_naming_the_field_the_value_and_the_rule(field):
+    with pytest.raises(LrlabError) as caught:
+        lrlab.curve("timm:CosineLRScheduler", steps=40, **{field: -1500.0})
+    assert caught.value.field == field
+    assert str(caught.value) == f"Invalid {field} (-1500.0): must be a finite number ≥ 0"
+
+
 # ---- the quirks of libraries.md, on the real curves ----------------------------------------------------------
 
 

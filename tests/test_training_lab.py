@@ -335,6 +335,20 @@ def test_a_diverging_run_stops_and_says_so():
     assert run.status == "diverged" and "nan" in run.message and len(run.lr) < 3 * SPE
 
 
+@pytest.mark.parametrize("name", ["OneCycleLR", "CyclicLR"])
+def test_a_peak_lr_of_5000_is_the_max_lr_of_a_one_cycle_or_cyclic_run_which_diverges_and_says_so(name):
+    # issue 13: the Train page's peak lr is these schedules' max_lr; above 1000 it is taken (torch takes
+    # any), and a tiny model trained at it blows up: the run stops there and says so, nothing is refused
+    from lrlab.training import with_peak_lr
+
+    config = with_peak_lr(ScheduleConfig.make(name, {}), 5000.0)
+    assert config.params_dict["max_lr"] == 5000.0
+    run = lrlab.train([config], TrainSetup(epochs=1))[0]
+    start = 5000.0 / 25 if name == "OneCycleLR" else 500.0  # OneCycleLR: max_lr / div_factor; CyclicLR: base_lr
+    assert run.lr[0] == pytest.approx(start, rel=1e-12)
+    assert run.status == "diverged" and "nan" in run.message and len(run.lr) < SPE
+
+
 def test_a_scheduler_that_refuses_a_step_stops_its_run_with_the_librarys_message():
     # OneCycleLR sized for 10 steps, trained for 23: torch raises on the 11th scheduler.step()
     run = lrlab.train([ScheduleConfig.make("OneCycleLR", {"max_lr": 0.1, "total_steps": 10})], TrainSetup(epochs=1))[0]

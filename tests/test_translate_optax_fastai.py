@@ -255,6 +255,34 @@ def test_exact_translations_are_within_tolerance_when_both_libraries_are_stepped
     assert measured_diff(found.config, source) <= found.tolerance
 
 
+BIG_EXACT = [  # lrs above 1000 (issue 13): optax's values and fastai's phases take them
+    ("OneCycleLR", {"max_lr": 5000.0, "total_steps": 40}, 0.1, 40, "optax", "optax:cosine_onecycle_schedule"),
+    ("fastai:fit_one_cycle", {}, 5000.0, 20, "optax", "optax:cosine_onecycle_schedule"),
+    (
+        "get_polynomial_decay_schedule_with_warmup",
+        {"num_warmup_steps": 5, "num_training_steps": 40, "lr_end": 2000.0, "power": 2.0},
+        5000.0,
+        50,
+        "optax",
+        "optax:join_schedules",
+    ),
+    ("CosineAnnealingLR", {"T_max": 40, "eta_min": 2000.0}, 5000.0, 41, "fastai", "fastai:combine_scheds"),
+    ("LinearLR", {"start_factor": 0.3, "total_iters": 10}, 5000.0, 30, "fastai", "fastai:combine_scheds"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "base_lr", "steps", "to", "expected"), BIG_EXACT, ids=[f"{e[0]}->{e[5]}" for e in BIG_EXACT]
+)
+def test_lrs_above_1000_translate_exactly_when_both_libraries_are_stepped(name, params, base_lr, steps, to, expected):
+    source = config(name, params, steps, base_lr=base_lr)
+    assert np.nanmax(lr_of(source)) >= 2000
+    found = translate(source, to=to)
+    assert found.verdict == "exact", found.reason
+    assert found.scheduler == expected, found.how
+    assert measured_diff(found.config, source) <= found.tolerance
+
+
 def test_hf_cosine_with_warmup_becomes_optax_warmup_cosine_with_the_warmup_counted_in_decay_steps():
     source = config("get_cosine_schedule_with_warmup", {"num_warmup_steps": 10, "num_training_steps": 100}, 100)
     found = translate(source, to="optax")

@@ -219,9 +219,23 @@ def hf_linear() -> ScheduleConfig:
 
 
 TIMM_COSINE = {"t_initial": 80, "warmup_t": 10, "warmup_lr_init": 1e-5, "warmup_prefix": True, "lr_min": 1e-5}
+BIG_COSINE = C("CosineAnnealingLR", {"T_max": 40, "eta_min": 2000.0}, steps=41, base_lr=5000.0)
+BIG_POLY = C(
+    "get_polynomial_decay_schedule_with_warmup",
+    {"num_warmup_steps": 5, "num_training_steps": 40, "lr_end": 2000.0, "power": 2.0},
+    steps=50,
+    base_lr=5000.0,
+)
+BIG_WARMUP = C("LinearLR", {"start_factor": 0.3, "total_iters": 10}, steps=30, base_lr=5000.0)
 VERDICTS: list[tuple[str, ScheduleConfig, str, str, str | None, str | None]] = [
     # (case, source, to, verdict, scheduler, a phrase of the reason)
     ("hf cosine", hf_cosine(), "keras", "exact", "keras:CosineDecay", None),
+    # lrs above 1000 (issue 13): timm's lr_min / warmup_lr_init and Keras's warmup_target take them
+    ("torch cosine 5000 to 2000", BIG_COSINE, "timm", "exact", "timm:CosineLRScheduler", None),
+    ("torch cosine 5000 to 2000", BIG_COSINE, "keras", "exact", "keras:CosineDecay", None),
+    ("hf poly to lr_end 2000", BIG_POLY, "timm", "exact", "timm:PolyLRScheduler", None),
+    ("torch warm-up 1500 to 5000", BIG_WARMUP, "timm", "exact", "timm:StepLRScheduler", None),
+    ("torch warm-up 1500 to 5000", BIG_WARMUP, "keras", "exact", "keras:CosineDecay", None),
     ("hf cosine", hf_cosine(), "timm", "exact", "timm:CosineLRScheduler", None),
     ("hf linear", hf_linear(), "timm", "exact", "timm:PolyLRScheduler", None),
     ("hf linear", hf_linear(), "keras", "closest", None, "warm up only in CosineDecay"),

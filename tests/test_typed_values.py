@@ -67,6 +67,9 @@ def _config(at: AppTest, key: str) -> dict:
         ("lr_finder", {"hidden": "3"}, "hidden=3 (an integer from 4 to 512)"),
         ("lr_finder", {"batch_size": "2048"}, "batch_size=2048 (an integer from 8 to 1024)"),
         ("lr_finder", {"model": "rnn"}, "model=rnn (one of 'mlp', 'cnn')"),
+        ("plateau", {"groups": "2", "min_lr_1": "-1"}, "min_lr_1=-1 (a finite number ≥ 0)"),
+        ("playground", {"scheduler": "OneCycleLR", "max_lr": "-5000"}, "Invalid max_lr (-5000): must be a finite"),
+        ("playground", {"scheduler": "CosineAnnealingLR", "eta_min": "-1"}, "Invalid eta_min (-1): must be a finite"),
         ("train", {"peak_lr": "inf"}, "peak_lr=inf (a finite number > 0)"),
         ("train", {"epochs": "500"}, "epochs=500 (an integer from 1 to 100)"),
     ],
@@ -85,6 +88,15 @@ def test_a_refused_link_value_is_named_with_what_is_allowed(page: str, query: di
         ("custom", {"groups": "2", "lr_1": "5000"}, "cu.lr_1", 5000.0),
         ("playground", {"base_lr": "5000"}, "pg.base_lr", 5000.0),
         ("plateau", {"groups": "2", "min_lr_1": "0.0375"}, "pl.min_lr_1", 0.0375),
+        ("plateau", {"groups": "2", "min_lr_1": "5000"}, "pl.min_lr_1", 5000.0),  # was refused above 1000
+        ("playground", {"scheduler": "OneCycleLR", "max_lr": "5000"}, "pg.OneCycleLR.max_lr", 5000.0),  # likewise
+        ("playground", {"scheduler": "SWALR", "swa_lr": "2500"}, "pg.SWALR.swa_lr", 2500.0),
+        (
+            "playground",
+            {"scheduler": "timm:CosineLRScheduler", "lr_min": "1e4"},
+            "pg.timm:CosineLRScheduler.lr_min",
+            1e4,
+        ),
         ("custom", {"groups": "2", "lr_1": "1e-9"}, "cu.lr_1", 1e-9),  # was refused below 1e-8
         ("lr_finder", {"start_lr": "1.234e-9"}, "lf.start_lr", 1.234e-9),
         ("lr_finder", {"end_lr": "1e-7"}, "lf.end_lr", 1e-7),  # lr_find takes it; the old slider started at 1e-6
@@ -122,9 +134,19 @@ def test_a_plateau_group_min_lr_is_typed_exactly_and_its_helper_slider_sets_it()
 def test_a_plateau_group_min_lr_out_of_range_is_kept_and_refused_naming_the_range() -> None:
     at = _page("plateau")
     at.number_input(key="pl.groups").set_value(2).run()
+    at.number_input(key="pl.min_lr_1").set_value(-5.0).run()  # torch's min_lr has no upper bound; < 0 is refused
+    assert at.number_input(key="pl.min_lr_1").value == -5.0
+    assert "min_lr" in _errors(at) and "-5.0" in _errors(at) and "must be a finite number ≥ 0" in _errors(at)
+
+
+def test_a_plateau_group_min_lr_above_1000_is_typed_exactly_and_reaches_the_config() -> None:
+    at = _page("plateau")  # torch's ReduceLROnPlateau takes any min_lr >= 0 (the lr never goes below it)
+    at.number_input(key="pl.groups").set_value(2).run()
+    at.number_input(key="pl.lr_1").set_value(8000.0).run()
     at.number_input(key="pl.min_lr_1").set_value(5000.0).run()
-    assert at.number_input(key="pl.min_lr_1").value == 5000.0
-    assert "min_lr" in _errors(at) and "[0, 1000]" in _errors(at)
+    assert not _errors(at), _errors(at)
+    assert _config(at, "pl.last_good")["params"]["min_lr"] == [0.0, 5000.0]
+    assert at.select_slider(key="pl.min_lr_1.slider").value == 5000.0  # its helper slider holds the value
 
 
 @pytest.mark.parametrize("page", ["compose", "custom"])

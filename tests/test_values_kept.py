@@ -207,3 +207,186 @@ def test_a_compare_link_keeps_a_curve_base_lr_of_5000_and_names_a_refused_one() 
     assert big["base_lr"] == 5000 and zero["base_lr"] == 0.1  # refused: the default, not a clamped value
     notice = " ".join(i.value for i in at.info if "ignored" in i.value).replace("\\", "")
     assert "curves[1].base_lr=0 (must be a finite number > 0)" in notice
+
+
+# ---- a scheduler's own absolute lr above 1000 (issue 13: the libraries take any lr >= 0) --------------
+
+
+def _torch_loop(make, base_lr: float, steps: int, metrics: list[float] | None = None) -> list[float]:
+    """The torch scheduler ``make(optimizer)`` in a training loop: the lr each optimizer step uses."""
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=base_lr, momentum=0.9)
+    scheduler = make(optimizer)
+    lrs = []
+    for t in range(steps):
+        lrs.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        if metrics is None:
+            scheduler.step()
+        elif t < steps - 1:
+            scheduler.step(metrics[t])
+    return lrs
+
+
+S = torch.optim.lr_scheduler
+BIG_TORCH = [  # (lrlab name, lrlab params, base lr, torch's own scheduler built with the same numbers)
+    (
+        "OneCycleLR",
+        {"max_lr": 5000.0, "total_steps": 20},
+        0.1,
+        lambda o: S.OneCycleLR(o, max_lr=5000.0, total_steps=20),
+    ),
+    (
+        "CosineAnnealingLR",
+        {"T_max": 10, "eta_min": 2000.0},
+        5000.0,
+        lambda o: S.CosineAnnealingLR(o, T_max=10, eta_min=2000.0),
+    ),
+    (
+        "CosineAnnealingWarmRestarts",
+        {"T_0": 7, "eta_min": 1500.0},
+        5000.0,
+        lambda o: S.CosineAnnealingWarmRestarts(o, T_0=7, eta_min=1500.0),
+    ),
+    (
+        "CyclicLR",
+        {"max_lr": 5000.0, "step_size_up": 4},
+        2000.0,  # CyclicLR's own base_lr is the run's base lr
+        lambda o: S.CyclicLR(o, base_lr=2000.0, max_lr=5000.0, step_size_up=4),
+    ),
+    (
+        "SWALR",
+        {"swa_lr": 5000.0, "anneal_epochs": 6},
+        0.1,
+        lambda o: torch.optim.swa_utils.SWALR(o, swa_lr=5000.0, anneal_epochs=6),
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "params", "base_lr", "make"), BIG_TORCH, ids=[c[0] for c in BIG_TORCH])
+def test_an_absolute_lr_above_1000_gives_torchs_own_curve(name, params, base_lr, make) -> None:
+    expected = _torch_loop(make, base_lr, 20)
+    assert max(expected) >= 2000  # the curve really is up there
+    curve = lrlab.curve(name, steps=20, base_lr=base_lr, **params)
+    np.testing.assert_allclose(curve["lr"].to_numpy(), expected, rtol=1e-12)
+
+
+def test_cosine_annealing_to_an_eta_min_of_2000_from_5000_is_the_formula_by_hand() -> None:
+    # η_t = η_min + (η_0 − η_min)(1 + cos(π t / T)) / 2, T = 10: 5000 at t = 0, 3500 at t = 5, 2000 at t = 10
+    by_hand = [2000.0 + 3000.0 * (1 + np.cos(np.pi * t / 10)) / 2 for t in range(11)]
+    curve = lrlab.curve("CosineAnnealingLR", steps=11, base_lr=5000.0, T_max=10, eta_min=2000.0)
+    np.testing.assert_allclose(curve["lr"].to_numpy(), by_hand, rtol=1e-12)
+    assert by_hand[0] == 5000.0 and by_hand[5] == pytest.approx(3500.0) and by_hand[10] == 2000.0
+
+
+def test_reduce_on_plateau_holds_a_min_lr_of_2000_as_torch_does() -> None:
+    metrics = [1.0] * 12  # never improves: ×0.5 after every 2 bad evaluations, down to min_lr
+    expected = _torch_loop(lambda o: S.ReduceLROnPlateau(o, factor=0.5, patience=1, min_lr=2000.0), 9000.0, 13, metrics)
+    assert expected[-1] == 2000.0 and 4500.0 in expected
+    curve = lrlab.curve(
+        "ReduceLROnPlateau", steps=13, base_lr=9000.0, metrics=metrics, factor=0.5, patience=1, min_lr=2000.0
+    )
+    np.testing.assert_array_equal(curve["lr"].to_numpy(), expected)
+
+
+def _hf_loop(make, base_lr: float, steps: int) -> list[float]:
+    optimizer = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=base_lr)
+    scheduler = make(optimizer)
+    lrs = []
+    for _ in range(steps):
+        lrs.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    return lrs
+
+
+def test_transformers_lr_end_and_min_lr_above_1000_give_transformers_own_curves() -> None:
+    transformers = pytest.importorskip("transformers")
+    poly = _hf_loop(
+        lambda o: transformers.get_polynomial_decay_schedule_with_warmup(o, 2, 12, lr_end=2000.0, power=2.0), 5000.0, 15
+    )
+    got = lrlab.curve(
+        "get_polynomial_decay_schedule_with_warmup",
+        steps=15,
+        base_lr=5000.0,
+        optimizer="adamw",
+        num_warmup_steps=2,
+        num_training_steps=12,
+        lr_end=2000.0,
+        power=2.0,
+    )
+    np.testing.assert_allclose(got["lr"].to_numpy(), poly, rtol=1e-12)
+    assert poly[-1] == 2000.0
+    floor = _hf_loop(
+        lambda o: transformers.get_cosine_with_min_lr_schedule_with_warmup(o, 2, 12, min_lr=2000.0), 5000.0, 15
+    )
+    got = lrlab.curve(
+        "get_cosine_with_min_lr_schedule_with_warmup",
+        steps=15,
+        base_lr=5000.0,
+        optimizer="adamw",
+        num_warmup_steps=2,
+        num_training_steps=12,
+        min_lr=2000.0,
+        min_lr_rate=None,
+    )
+    np.testing.assert_allclose(got["lr"].to_numpy(), floor, rtol=1e-12)
+    assert floor[12] == pytest.approx(2000.0)
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "field", "rule"),
+    [
+        ("OneCycleLR", {"max_lr": -5000.0}, "max_lr", "must be a finite number > 0"),
+        ("OneCycleLR", {"max_lr": 0.0}, "max_lr", "must be a finite number > 0"),
+        ("CosineAnnealingLR", {"eta_min": -1.0}, "eta_min", "must be a finite number ≥ 0"),
+        ("CyclicLR", {"max_lr": float("inf")}, "max_lr", "must be a finite number ≥ 0"),
+        ("SWALR", {"swa_lr": -2000.0}, "swa_lr", "must be a finite number ≥ 0"),
+        ("get_polynomial_decay_schedule_with_warmup", {"lr_end": -1e-3}, "lr_end", "must be a finite number ≥ 0"),
+    ],
+)
+def test_a_negative_or_non_finite_absolute_lr_is_refused_naming_field_value_and_rule(name, params, field, rule) -> None:
+    with pytest.raises(lrlab.LrlabError) as caught:
+        lrlab.curve(name, steps=20, **params)
+    assert caught.value.field == field
+    assert str(caught.value) == f"Invalid {field} ({params[field]}): {rule}"
+
+
+#: The Playground on OneCycleLR over 20 steps (its total_steps follows the run)
+ONE_CYCLE = {"scheduler": "OneCycleLR", "steps": "20"}
+
+
+def _kept_max_lr_5000(at: AppTest) -> None:
+    assert not at.exception and not _errors(at), _errors(at)
+    assert not [i.value for i in at.info if "ignored" in i.value]
+    assert at.number_input(key="pg.OneCycleLR.max_lr").value == 5000
+    assert _config(at)["params"]["max_lr"] == 5000
+    expected = _torch_loop(lambda o: S.OneCycleLR(o, max_lr=5000.0, total_steps=20), 0.1, 20)
+    np.testing.assert_allclose(_drawn(at), expected, rtol=1e-12)
+
+
+def test_a_typed_one_cycle_max_lr_of_5000_is_kept_drawn_and_linked() -> None:
+    at = _page(PLAYGROUND, ONE_CYCLE)
+    at.number_input(key="pg.OneCycleLR.max_lr").set_value(5000.0).run()
+    _kept_max_lr_5000(at)
+    assert at.select_slider(key="pg.OneCycleLR.max_lr.slider").value == 5000  # the helper slider holds it
+    assert at.query_params["max_lr"] in (["5000.0"], "5000.0")  # and its link carries it
+
+
+def test_a_link_with_one_cycle_max_lr_5000_is_kept_and_drawn() -> None:
+    _kept_max_lr_5000(_page(PLAYGROUND, {**ONE_CYCLE, "max_lr": "5000"}))
+
+
+def test_an_imported_yaml_one_cycle_max_lr_of_5000_is_kept_and_drawn() -> None:
+    text = "scheduler: OneCycleLR\nbase_lr: 0.1\nsteps: 20\nparams:\n  max_lr: 5000\n  total_steps: 20\n"
+    _kept_max_lr_5000(_import(_page(PLAYGROUND), "pg", text))
+
+
+def test_a_link_or_typed_negative_max_lr_is_refused_naming_field_value_and_rule() -> None:
+    at = _page(PLAYGROUND, {**ONE_CYCLE, "max_lr": "-5000"})
+    notice = " ".join(i.value for i in at.info if "ignored" in i.value)
+    assert "Invalid max_lr (-5000): must be a finite number > 0" in notice
+    assert _config(at)["params"].get("max_lr", 0.1) == 0.1  # the default, not a clamped value
+    at.number_input(key="pg.OneCycleLR.max_lr").set_value(-5000.0).run()
+    assert not at.exception
+    assert at.number_input(key="pg.OneCycleLR.max_lr").value == -5000.0  # kept as typed
+    assert "Invalid max_lr (-5000.0): must be a finite number > 0" in _errors(at)

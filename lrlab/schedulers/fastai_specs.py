@@ -34,6 +34,7 @@ from lrlab.explaining import Part, Step, num
 from lrlab.schedulers import _fastai_math as M
 from lrlab.specs import (
     MAX_CHILDREN,
+    MAX_LR,
     MAX_STEPS,
     Driven,
     FrozenMap,
@@ -64,7 +65,7 @@ NOTE_FLOAT32 = (
 
 
 def _lr(name: str, help: str) -> ParamSpec:
-    return ParamSpec(name, "float", 0.01, help, low=0.0, high=1e3, low_open=True, log=True, symbol="M")
+    return ParamSpec(name, "float", 0.01, help, low=0.0, high=MAX_LR, low_open=True, log=True, symbol="M")
 
 
 def _pct(default: float, help: str) -> ParamSpec:
@@ -664,7 +665,7 @@ FINE_TUNE = _spec(
             2e-3,
             "The head's lr: the run's base lr.",
             low=0.0,
-            high=1e3,
+            high=MAX_LR,
             low_open=True,
             log=True,
             symbol="b",
@@ -749,14 +750,18 @@ PHASE_KEYS = {"name", "pct", "start", "end", "power"}
 
 
 def _phase_number(where: str, key: str, value: Any, low: float, high: float, *, low_open: bool = False) -> float:
+    """A phase's number in [low, high] ((low, high] with ``low_open``); ``high`` = MAX_LR: an lr, any finite one."""
     ok = (
         isinstance(value, (int, float))
         and not isinstance(value, bool)
         and (isinstance(value, int) or math.isfinite(value))
     )
     if not ok or value < low or value > high or (low_open and value == low):
-        bound = f"({low:g}, {high:g}]" if low_open else f"[{low:g}, {high:g}]"
-        raise invalid(f"{where}.{key}", value, f"must be a number in {bound}")
+        if high == MAX_LR:
+            allowed = f"must be a finite number {'>' if low_open else '≥'} {low:g}"
+        else:
+            allowed = f"must be a number in {f'({low:g}, {high:g}]' if low_open else f'[{low:g}, {high:g}]'}"
+        raise invalid(f"{where}.{key}", value, allowed)
     return float(value)
 
 
@@ -779,13 +784,13 @@ def _combine_rule(values: dict[str, Any], ctx: RunContext) -> None:
         phase = {
             "name": name,
             "pct": _phase_number(where, "pct", data.get("pct"), 0.0, 1.0),
-            "start": _phase_number(where, "start", data.get("start"), 0.0, 1e3, low_open=positive),
+            "start": _phase_number(where, "start", data.get("start"), 0.0, MAX_LR, low_open=positive),
             "end": _phase_number(
                 where,
                 "end",
                 data.get("end", data.get("start") if name == "SchedNo" else None),
                 0.0,
-                1e3,
+                MAX_LR,
                 low_open=positive,
             ),
         }

@@ -15,7 +15,7 @@ import numpy as np
 
 from lrlab import formulas as F
 from lrlab.schedulers.torch_specs import PLATEAU_FORMULA, PLATEAU_LEGEND, PLATEAU_NOTES, PLATEAU_PARAMS
-from lrlab.specs import MAX_STEPS, LrlabError, ParamSpec, RunContext, SchedulerSpec, invalid
+from lrlab.specs import MAX_LR, MAX_STEPS, LrlabError, ParamSpec, RunContext, SchedulerSpec, invalid
 
 DOCS = "https://huggingface.co/docs/transformers/main_classes/optimizer_schedules#transformers.{}"
 P = Mapping[str, Any]
@@ -106,7 +106,7 @@ MIN_LR_PARAMS = (
         None,
         "Floor as an absolute lr (divided by the optimizer's lr).",
         low=0.0,
-        high=1e3,
+        high=MAX_LR,
         optional=True,
         log=True,
     ),
@@ -227,7 +227,9 @@ SPECS = (
         params=(
             WARMUP,
             TRAINING,
-            ParamSpec("lr_end", "float", 1e-7, "Final lr (absolute).", low=0.0, high=1e3, log=True, symbol=r"\eta_e"),
+            ParamSpec(
+                "lr_end", "float", 1e-7, "Final lr (absolute).", low=0.0, high=MAX_LR, log=True, symbol=r"\eta_e"
+            ),
             ParamSpec(
                 "power", "float", 1.0, "Power of the decay (1 = linear).", low=0.0, high=10.0, low_open=True, symbol="P"
             ),
@@ -483,10 +485,10 @@ SPECS = (
             ParamSpec("cooldown", "int", 0, "Evaluations to wait after a decrease.", low=0, high=MAX_STEPS),
             ParamSpec("warmup", "int", 0, "Evaluations to wait after an increase.", low=0, high=MAX_STEPS),
             ParamSpec(
-                "min_lr", "float", 1e-3, "Lower bound of the lr.", low=0.0, high=1e3, log=True, symbol=r"\eta_{\min}"
+                "min_lr", "float", 1e-3, "Lower bound of the lr.", low=0.0, high=MAX_LR, log=True, symbol=r"\eta_{\min}"
             ),
             ParamSpec(
-                "max_lr", "float", 1.0, "Upper bound of the lr.", low=0.0, high=1e3, log=True, symbol=r"\eta_{\max}"
+                "max_lr", "float", 1.0, "Upper bound of the lr.", low=0.0, high=MAX_LR, log=True, symbol=r"\eta_{\max}"
             ),
             ParamSpec("smooth", "bool", False, "Smooth the metric with a rolling average."),
             ParamSpec("window_size", "int", 50, "Rolling-average window (smooth only).", low=1, high=10_000),

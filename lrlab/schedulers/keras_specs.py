@@ -22,6 +22,7 @@ import numpy as np
 
 from lrlab.explaining import Part, Step, num
 from lrlab.specs import (
+    MAX_LR,
     MAX_STEPS,
     Driven,
     LrlabError,
@@ -588,7 +589,7 @@ COSINE_DECAY = _keras_spec(
             None,
             "The lr the warm-up rises to (null: no warm-up, warmup_steps is ignored).",
             low=0.0,
-            high=1e3,
+            high=MAX_LR,
             optional=True,
             log=True,
             symbol=r"\eta_w",
@@ -746,7 +747,7 @@ POLYNOMIAL_DECAY = _keras_spec(
             0.0001,
             "The lr at the end of the decay.",
             low=0.0,
-            high=1e3,
+            high=MAX_LR,
             log=True,
             symbol=r"\eta_e",
         ),
@@ -796,7 +797,7 @@ PIECEWISE_CONSTANT_DECAY = _keras_spec(
             [0.1, 0.01, 0.001],
             "The lrs: one more than boundaries.",
             low=0.0,
-            high=1e3,
+            high=MAX_LR,
             symbol="v",
         ),
     ),

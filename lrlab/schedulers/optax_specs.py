@@ -31,6 +31,7 @@ from lrlab.schedulers import _optax_formulas as F
 from lrlab.schedulers._optax_args import CYCLE_KEYS, _registry, child_lr, children, cycle_args, onecycle_knots
 from lrlab.specs import (
     MAX_LIST_LEN,
+    MAX_LR,
     MAX_STEPS,
     Driven,
     FrozenMap,
@@ -186,8 +187,8 @@ def _cycle_values(cycle: dict[str, Any], where: str) -> dict[str, Any]:
                 raise invalid(name, value, "must be a number in (0, 10]")
             out[key] = float(value)
         else:
-            if not _number(value) or not 0 <= value <= 1e3:
-                raise invalid(name, value, "must be a number in [0, 1000]")
+            if not _number(value) or not 0 <= value:  # an lr: any finite one >= 0, as a value parameter
+                raise invalid(name, value, "must be a finite number ≥ 0")
             out[key] = float(value)
     if out["decay_steps"] <= out["warmup_steps"]:
         raise invalid(
@@ -204,13 +205,13 @@ def _int(name: str, default: Any, help: str, *, low: int = 0, why: str = "", sym
 
 
 def _value(name: str, default: Any, help: str, *, symbol: str, optional: bool = False) -> ParamSpec:
-    return ParamSpec(name, "float", default, help, low=0.0, high=1e3, log=True, optional=optional, symbol=symbol)
+    return ParamSpec(name, "float", default, help, low=0.0, high=MAX_LR, log=True, optional=optional, symbol=symbol)
 
 
 def _base(name: str, help: str, symbol: str) -> ParamSpec:
     """The parameter that holds the lr itself: the run's base lr (never a widget of its own)."""
     return ParamSpec(
-        name, "float", 0.1, help + " (the run's base lr)", low=0.0, high=1e3, low_open=True, log=True, symbol=symbol
+        name, "float", 0.1, help + " (the run's base lr)", low=0.0, high=MAX_LR, low_open=True, log=True, symbol=symbol
     )
 
 
@@ -407,8 +408,8 @@ def _join_rule(values: dict[str, Any], ctx: RunContext) -> None:
         spec = _child_spec(data.pop("name", None), where)
         base = spec.base_lr_param
         own = data.pop(base, None) if base else None
-        if own is not None and (not _number(own) or not 0 <= own <= 1e3):
-            raise invalid(f"{where}.{base}", own, "must be a number in [0, 1000] (or left out: the run's base lr)")
+        if own is not None and (not _number(own) or not 0 <= own):
+            raise invalid(f"{where}.{base}", own, "must be a finite number ≥ 0 (or left out: the run's base lr)")
         lr = float(own) if own is not None else ctx.base_lr
         try:
             params = spec.validate(data, replace(ctx, base_lr=lr, group_lrs=(lr,)))

@@ -40,6 +40,7 @@ from lrlab.schedulers._timm_formulas import (
     run_length,
 )
 from lrlab.specs import (
+    MAX_LR,
     MAX_STEPS,
     Driven,
     ParamSpec,
@@ -877,7 +878,7 @@ LR_MIN = ParamSpec(
     0.0,
     "Floor of the decay, an absolute lr shared by every param group.",
     low=0.0,
-    high=1e3,
+    high=MAX_LR,
     log=True,
     symbol=r"\eta_{\min}",
 )
@@ -927,7 +928,7 @@ WARMUP_LR_INIT = ParamSpec(
     0.0,
     "lr at the start of the warm-up (absolute, shared by every group).",
     low=0.0,
-    high=1e3,
+    high=MAX_LR,
     log=True,
     symbol=r"\eta_w",
 )
@@ -1149,7 +1150,7 @@ FACTORY_PARAMS = (
         0.0,
         "Floor of cosine / tanh / poly / plateau (absolute).",
         low=0.0,
-        high=1e3,
+        high=MAX_LR,
         log=True,
         symbol=r"\eta_{\min}",
     ),
@@ -1159,7 +1160,7 @@ FACTORY_PARAMS = (
         1e-5,
         "lr at the start of the warm-up (the classes' default warmup_lr_init is 0).",
         low=0.0,
-        high=1e3,
+        high=MAX_LR,
         log=True,
         symbol=r"\eta_w",
     ),
@@ -1582,7 +1583,7 @@ PLATEAU = _spec(
             0.0,
             "Floor of the decays (absolute).",
             low=0.0,
-            high=1e3,
+            high=MAX_LR,
             log=True,
             symbol=r"\eta_{\min}",
         ),

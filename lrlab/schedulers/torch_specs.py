@@ -15,7 +15,7 @@ from torch.optim.swa_utils import SWALR
 
 from lrlab import formulas as F
 from lrlab.expr import parse, to_python
-from lrlab.specs import MAX_STEPS, ParamSpec, RunContext, SchedulerSpec, invalid
+from lrlab.specs import MAX_LR, MAX_STEPS, ParamSpec, RunContext, SchedulerSpec, invalid
 
 DOCS = "https://docs.pytorch.org/docs/2.13/generated/torch.optim.lr_scheduler.{}.html"
 P = Mapping[str, Any]
@@ -30,7 +30,7 @@ def _gamma(default: float, help: str) -> ParamSpec:
 
 
 def _eta_min(help: str = "Lower bound of the lr (absolute value, not a factor).") -> ParamSpec:
-    return ParamSpec("eta_min", "float", 0.0, help, low=0.0, high=1e3, log=True, symbol=r"\eta_{\min}")
+    return ParamSpec("eta_min", "float", 0.0, help, low=0.0, high=MAX_LR, log=True, symbol=r"\eta_{\min}")
 
 
 def _lambda_param(default: str) -> ParamSpec:
@@ -327,12 +327,12 @@ CYCLIC_LR = SchedulerSpec(
             0.1,
             "Lower lr of the cycle (the curve's base lr).",
             low=0.0,
-            high=1e3,
+            high=MAX_LR,
             low_open=True,  # it is the run's base lr, which must be > 0
             log=True,
             symbol="b",
         ),
-        ParamSpec("max_lr", "float", 0.5, "Upper lr of the cycle.", low=0.0, high=1e3, log=True, symbol="M"),
+        ParamSpec("max_lr", "float", 0.5, "Upper lr of the cycle.", low=0.0, high=MAX_LR, log=True, symbol="M"),
         _steps_param("step_size_up", lambda n: max(1, n // 8), "Steps from base_lr up to max_lr.", symbol="u"),
         ParamSpec(
             "step_size_down",
@@ -431,7 +431,7 @@ ONE_CYCLE_LR = SchedulerSpec(
             0.1,
             "Peak lr (the optimizer's lr is ignored).",
             low=0.0,
-            high=1e3,
+            high=MAX_LR,
             low_open=True,
             log=True,
             symbol="M",
@@ -578,7 +578,7 @@ PLATEAU_PARAMS = (
         0.0,
         "The lr never goes below this (one value, or one per param group).",
         low=0.0,
-        high=1e3,
+        high=MAX_LR,
         log=True,
         per_group=True,
         symbol=r"\eta_{\min}",
@@ -634,7 +634,7 @@ SWA_LR = SchedulerSpec(
             0.05,
             "The lr to anneal to and hold.",
             low=0.0,
-            high=1e3,
+            high=MAX_LR,
             log=True,
             symbol=r"\eta_{\text{swa}}",
         ),

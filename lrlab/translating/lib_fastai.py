@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from lrlab.schedulers import _fastai_math as M
-from lrlab.specs import MAX_CHILDREN, RunContext, ScheduleConfig
+from lrlab.specs import MAX_CHILDREN, MAX_LR, RunContext, ScheduleConfig
 from lrlab.translating.engine import Candidate, Expressed, FitTemplate, Run
 from lrlab.translating.shape import Segment, Shape, constant, merge
 
@@ -382,8 +382,8 @@ def _combined(shape: Shape, run: Run) -> tuple[Candidate | None, str | None]:
             )
         if kind == "exp" and (a <= 0 or b <= 0):
             return None, "an exponential phase through 0 (SchedExp needs start and end > 0)"
-        if not (0 <= a <= 1e3 and 0 <= b <= 1e3):
-            return None, "a phase value outside fastai's [0, 1000]"
+        if not (0 <= a <= MAX_LR and 0 <= b <= MAX_LR):  # NaN and ±inf fail too
+            return None, "a phase value outside fastai's lrs (finite, ≥ 0)"
         phases.append({"name": SCHED_OF[kind], "start": a, "end": b, "span": span})
     pcts = _pcts([ph["span"] for ph in phases], n)
     if pcts is None:
@@ -464,7 +464,7 @@ def fit_templates(shape: Shape | None, run: Run, source: ScheduleConfig, lr: np.
     w = int(np.argmax(np.where(np.isfinite(lr), lr, -np.inf)))
     pct0 = min(max(w / steps, 0.0), 0.99)
     momentum = run.momentum if run.optimizer == "sgd" else run.betas[0]
-    hi = 1e3
+    hi = max(1e3, 4 * peak)  # the fitted lr's upper bound holds the curve's peak, however high
 
     def one_cycle(x: np.ndarray) -> ScheduleConfig:
         params: dict[str, Any] = {

@@ -28,7 +28,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from lrlab.specs import MAX_LIST_LEN, RunContext, ScheduleConfig
+from lrlab.specs import MAX_LIST_LEN, MAX_LR, RunContext, ScheduleConfig
 from lrlab.translating.engine import Candidate, Expressed, FitTemplate, Run
 from lrlab.translating.lib_timm import (
     MAX_STAIRS,
@@ -45,7 +45,9 @@ from lrlab.translating.lib_timm import (
 )
 from lrlab.translating.shape import Segment, Shape, constant, merge
 
-LIMIT = 1e3  # Keras's lrs as lrlab bounds them
+LIMIT = MAX_LR  # Keras's lrs as lrlab bounds them: any finite one (>= 0; initial_learning_rate > 0)
+#: ExponentialDecay's decay_rate as lrlab bounds it (a factor per decay_steps, not an lr).
+RATE_LIMIT = 1e3
 #: A warm-up from 0 starts here, relative to the peak: lrlab's base lr (Keras's initial_learning_rate) is > 0.
 ZERO_START = 1e-20
 NO_SUBCLASS = "needs a LearningRateSchedule subclass"
@@ -213,10 +215,10 @@ def _exp_candidate(seg: Segment, run: Run) -> Candidate | str:
     length = whole(seg.length)
     big_d = length if length is not None and length >= 1 else run.steps
     rate = (v1 / v0) ** (big_d / seg.length)
-    while not 0 <= rate <= LIMIT and big_d > 1:
+    while not 0 <= rate <= RATE_LIMIT and big_d > 1:
         big_d = max(1, big_d // 10)
         rate = (v1 / v0) ** (big_d / seg.length)
-    if not 0 <= rate <= LIMIT:
+    if not 0 <= rate <= RATE_LIMIT:
         return f"its exponential's rate {num(rate)} is outside ExponentialDecay's bounds"
     how = (
         f"ExponentialDecay: initial_learning_rate = {num(v0)}; decay_steps = {big_d}; decay_rate = ({num(v1)} / "
@@ -234,7 +236,9 @@ def _decay_candidates(o: Outline, run: Run) -> tuple[list[Candidate], list[str]]
             f"{run.steps - 1}; Keras's schedules hold their final lr (or restart)"
         ]
     if not 0 < o.peak <= LIMIT or not _lr_ok(last.v1, o.warmup_start):
-        return [], [f"its lrs ({num(o.warmup_start)}, {num(o.peak)}, {num(last.v1)}) are outside Keras's bounds"]
+        return [], [
+            f"its lrs ({num(o.warmup_start)}, {num(o.peak)}, {num(last.v1)}) are outside Keras's bounds (finite, ≥ 0)"
+        ]
     if kinds == {"cosine"}:
         return _cosine(o, run) if len(o.body) == 1 else _restart_candidates(o, run)
     if len(o.body) > 1:
@@ -264,7 +268,7 @@ def _stair_candidates(s: Stairs, run: Run) -> tuple[list[Candidate], list[str]]:
     rows = [r for r, _ in s.steps]
     values = [v for _, v in s.steps]
     if not _lr_ok(*values, s.warmup_start) or not max(values) > 0:
-        return [], [f"its lrs ({', '.join(num(v) for v in values[:4])}) are outside Keras's bounds"]
+        return [], [f"its lrs ({', '.join(num(v) for v in values[:4])}) are outside Keras's bounds (finite, ≥ 0)"]
     if s.warmup:
         if len(values) > 1:
             return [], [f"Keras's built-in schedules warm up only in CosineDecay; stairs after a warm-up {NO_SUBCLASS}"]
@@ -281,7 +285,7 @@ def _stair_candidates(s: Stairs, run: Run) -> tuple[list[Candidate], list[str]]:
     if found is not None and all(c == 1 for c in found[1]):
         size = rows[1]
         gamma = found[0]
-        if all(r == k * size for k, r in enumerate(rows)) and rows[-1] + size > run.steps - 1 and gamma <= LIMIT:
+        if all(r == k * size for k, r in enumerate(rows)) and rows[-1] + size > run.steps - 1 and gamma <= RATE_LIMIT:
             params = {"decay_steps": size, "decay_rate": gamma, "staircase": True}
             how = (
                 f"ExponentialDecay with staircase=True: initial_learning_rate = {num(values[0])}; decay_steps = {size} "

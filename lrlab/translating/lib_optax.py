@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from lrlab.specs import RunContext, ScheduleConfig
+from lrlab.specs import MAX_LR, RunContext, ScheduleConfig
 from lrlab.translating.engine import Candidate, Expressed, FitTemplate, Run
 from lrlab.translating.shape import Segment, Shape, constant, merge
 
@@ -39,8 +39,10 @@ Segments = list[Segment]
 MAX_STAIRS = 200
 #: Relative agreement of two values that the shape says are the same (a phase's end and the next one's start).
 SAME = 1e-9
-#: optax's value parameters accept [0, 1000]; decay_rate (0, 10].
-MAX_VALUE = 1e3
+#: optax's value parameters (init/peak/end values: lrs) as lrlab bounds them: any finite number >= 0.
+MAX_VALUE = MAX_LR
+#: A scale of boundaries_and_scales (a factor, not an lr) as lrlab bounds it: [0, 1000]; decay_rate (0, 10].
+MAX_SCALE = 1e3
 
 
 # ---- analysing optax schedules ---------------------------------------------------------------------------
@@ -433,7 +435,7 @@ def _native(shape: Shape, run: Run) -> tuple[list[Candidate], list[str]]:
                 break
             pairs[str(first)] = s.v0 / previous
             previous = s.v0
-        if ok and all(0 <= v <= MAX_VALUE for v in pairs.values()):
+        if ok and all(0 <= v <= MAX_SCALE for v in pairs.values()):
             add(
                 "piecewise_constant_schedule",
                 {"boundaries_and_scales": pairs},
@@ -549,7 +551,7 @@ def _child(segment: Segment, first: int, stop: int, last: bool) -> tuple[dict[st
                 n = max(rows - 1, 1)
                 b = float(s.at(np.array([first + n], dtype=np.float64))[0])
             if not _value_ok(a, b):
-                return None, f"a line from {_n(a)} to {_n(b)} is outside optax's [0, 1000]"
+                return None, f"a line from {_n(a)} to {_n(b)} is outside optax's values (finite, ≥ 0)"
             return (
                 {"name": "optax:linear_schedule", "init_value": a, "end_value": b, "transition_steps": n},
                 f"linear {_n(a)} → {_n(b)} over {n}",
@@ -598,7 +600,7 @@ def _child(segment: Segment, first: int, stop: int, last: bool) -> tuple[dict[st
                 },
                 f"cosine {_n(s.v0)} → {_n(s.v1)} over {n}",
             )
-        if s.v0 > 0 and s.v1 / s.v0 <= MAX_VALUE:
+        if s.v0 > 0 and s.v1 / s.v0 <= MAX_SCALE:
             return (
                 {
                     "name": "optax:piecewise_interpolate_schedule",

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from lrlab.specs import MAX_LIST_LEN, RunContext, ScheduleConfig
+from lrlab.specs import MAX_LIST_LEN, MAX_LR, RunContext, ScheduleConfig
 from lrlab.translating.engine import Candidate, Expressed, FitTemplate, Run
 from lrlab.translating.shape import Segment, Shape, constant, merge
 
@@ -304,7 +304,7 @@ ANALYZERS: dict[str, Callable[[dict, RunContext, ScheduleConfig], Shape | None]]
 
 # ---- expressing a shape in timm ---------------------------------------------------------------------
 
-LIMIT = 1e3  # timm's lrs (lr_min, warmup_lr_init) as lrlab bounds them
+LIMIT = MAX_LR  # timm's lrs (lr_min, warmup_lr_init, the lr): any finite one (>= 0; the lr > 0)
 PER_UPDATE = "stepped per update (t_in_epochs=False)"
 
 
@@ -358,7 +358,9 @@ def _decay_candidates(o: Outline, run: Run) -> tuple[list[Candidate], list[str]]
     if o.hold is not None and not same(o.hold, floor, peak):
         return [], [f"the source holds {num(o.hold)} after its decay to {num(floor)}"]
     if not 0 < peak <= LIMIT or not _lr_ok(floor, o.warmup_start):
-        return [], [f"its lrs ({num(o.warmup_start)}, {num(peak)}, {num(floor)}) are outside timm's bounds"]
+        return [], [
+            f"its lrs ({num(o.warmup_start)}, {num(peak)}, {num(floor)}) are outside timm's bounds (finite, ≥ 0)"
+        ]
     warm, warm_text = _warmup_params(o, peak)
     base = {**warm, "t_in_epochs": False, "lr_min": floor}
     t0 = round(o.body[0].length)
@@ -400,7 +402,7 @@ def _stair_candidates(s: Stairs, run: Run) -> tuple[list[Candidate], list[str]]:
     peak = max(max(values), s.warmup_start)
     first = values[0]
     if not 0 < first <= LIMIT or not _lr_ok(*values, s.warmup_start):
-        return [], [f"its lrs ({', '.join(num(v) for v in values[:4])}) are outside timm's bounds"]
+        return [], [f"its lrs ({', '.join(num(v) for v in values[:4])}) are outside timm's bounds (finite, ≥ 0)"]
     warm, warm_text = _warmup_params(s, first)
     base = {**warm, "t_in_epochs": False}
     if len(values) == 1:

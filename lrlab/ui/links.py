@@ -53,6 +53,8 @@ class Field:
                 if self.high is None or self.high >= MAX_LR:  # a learning rate: any finite one > 0
                     return f"{'a finite number' if isinstance(self.default, float) else noun} > {self.low:g}"
                 return f"{noun} in ({self.low:g}, {self.high:g}]"
+            if self.high is not None and self.high >= MAX_LR and self.low is not None:  # an lr that may be 0
+                return f"{'a finite number' if isinstance(self.default, float) else noun} ≥ {self.low:g}"
             low = "" if self.low is None else f" from {self.low:g}"
             high = "" if self.high is None else f" to {self.high:g}"
             return noun + low + high

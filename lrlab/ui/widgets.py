@@ -14,10 +14,13 @@ from typing import Any
 
 import streamlit as st
 
-from lrlab.specs import ParamSpec, SchedulerSpec, parse_value
+from lrlab.specs import MAX_LR, ParamSpec, SchedulerSpec, parse_value
 from lrlab.ui.text import plain
 
 MANTISSAS = (1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0)
+#: The span of a learning rate's helper slider (:func:`lr_slider`, and a parameter whose ``high`` is
+#: ``MAX_LR``): an lr has no upper bound, so the slider covers the usual ones and widens to hold the value.
+LR_SLIDER = (1e-6, 10.0)
 
 
 def log_grid(low: float, high: float, *, include: tuple[float, ...] = ()) -> list[float]:
@@ -144,7 +147,7 @@ def interval_label(kind: str) -> str:
 
 def lr_slider(where: Any, label: str, *, key: str, **kwargs: Any) -> float:
     """A learning rate typed exactly (any number; validation names what is allowed), with a log-scale
-    slider under it as a helper (1e-6 … 10, widened to hold the current value, which is always an option).
+    slider under it as a helper (:data:`LR_SLIDER`, widened to hold the current value, which is always an option).
 
     The typed box holds the truth under ``key``; the slider (``key + ".slider"``) only mirrors it, so a
     value the slider can't hold (20, 1.234e-7) is kept as typed, linked or imported.
@@ -152,7 +155,7 @@ def lr_slider(where: Any, label: str, *, key: str, **kwargs: Any) -> float:
     st.session_state.setdefault(key, 0.1)
     value = where.number_input(label, key=key, format="%g", step=None, on_change=mark_set, args=(key,), **kwargs)
     if _is_number(value) and value > 0:
-        options = log_grid(min(1e-6, value), max(10.0, value), include=(value,))
+        options = log_grid(min(LR_SLIDER[0], value), max(LR_SLIDER[1], value), include=(value,))
         st.session_state[key + ".slider"] = value
         where.select_slider(
             label,
@@ -382,6 +385,8 @@ def _helper_slider(p: ParamSpec, key: str, value: Any, low: Any, high: Any, defa
         st.slider(p.name, min_value=lo, max_value=top, step=1, **common)
         return
     if p.log:
+        if high == MAX_LR:  # an absolute lr: no upper bound, so the helper spans the usual lrs, as lr_slider's does
+            high = max(LR_SLIDER[1], default or 0.0)
         options = log_grid(min(low, value), max(high, value), include=(default, value))
         st.session_state[skey] = float(value)
         st.select_slider(p.name, options=options, format_func=fmt_number, **common)
