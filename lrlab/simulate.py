@@ -383,7 +383,9 @@ def _step_torch(
                 elif (t + 1) % eval_every == 0:
                     value = float(metrics[(t + 1) // eval_every - 1])
                     metric_col[t] = value
-                    before = read_state()
+                    # nothing but this step changes the state between two evaluations: the state after one
+                    # is the state before the next (read once: 20k evaluations on a long run)
+                    before = states[-1]["after"] if states else read_state()
                     step(value)
                     states.append({"step": t + 1, "metric": value, "before": before, "after": read_state()})
             elif interval == "step":
@@ -622,10 +624,10 @@ def explain_events(
     it did (improved, waited, reduced, skipped a reduction, cooled down). The lr values are the real
     scheduler's; the words interpret its state changes with the documented decision rule."""
     import pandas as pd
-    rows = []
+    columns: dict[str, list[Any]] = {name: [] for name in EVENT_COLUMNS}
     patience, cooldown = params.get("patience", 0), params.get("cooldown", 0)
     factor, eps = params.get("factor", 0.1), params.get("eps", 1e-8)
-    for i, s in enumerate(states, start=1):
+    for s in states:
         b, a = s["before"], s["after"]
         lr_b, lr_a = b["lrs"][0], a["lrs"][0]
         improved = a.get("best") != b.get("best")
@@ -658,35 +660,30 @@ def explain_events(
         else:
             event = "no improvement"
             why = f"{a.get('num_bad_epochs', 0)} evaluation(s) without improvement (patience {patience})"
-        rows.append(
-            {
-                "evaluation": i,
-                "step": s["step"],
-                "metric": s["metric"],
-                "best": a.get("best"),
-                "bad_evaluations": a.get("num_bad_epochs"),
-                "cooldown_left": a.get("cooldown_counter"),
-                "lr_before": lr_b,
-                "lr_after": lr_a,
-                "event": event,
-                "explanation": why,
-            }
-        )
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "evaluation",
-            "step",
-            "metric",
-            "best",
-            "bad_evaluations",
-            "cooldown_left",
-            "lr_before",
-            "lr_after",
-            "event",
-            "explanation",
-        ],
-    )
+        for name, value in zip(
+            EVENT_COLUMNS[1:],
+            (s["step"], s["metric"], a.get("best"), a.get("num_bad_epochs"), a.get("cooldown_counter"), lr_b, lr_a, event, why),
+            strict=True,
+        ):
+            columns[name].append(value)
+    columns["evaluation"] = list(range(1, len(states) + 1))
+    # column lists, not a list of row dicts: pandas reads 20k rows of dicts ~10× slower
+    return pd.DataFrame(columns, columns=list(EVENT_COLUMNS))
+
+
+#: The columns of :func:`explain_events`, in order.
+EVENT_COLUMNS = (
+    "evaluation",
+    "step",
+    "metric",
+    "best",
+    "bad_evaluations",
+    "cooldown_left",
+    "lr_before",
+    "lr_after",
+    "event",
+    "explanation",
+)
 
 
 def rounding(spec: SchedulerSpec, params: Mapping[str, Any], ctx: RunContext) -> float:
