@@ -7,7 +7,7 @@ import streamlit as st
 
 import lrlab.plots  # noqa: F401  (torch, transformers, pandas, plotly: loaded before freezing)
 from lrlab.ui import style
-from lrlab.ui.nav import cache_theme_messages, freeze_startup_objects, keep_keras_state, warm_libraries
+from lrlab.ui.nav import cache_theme_messages, freeze_startup_objects, keep_keras_state, note_run, warm_libraries
 
 freeze_startup_objects()
 keep_keras_state()  # Streamlit would reset Keras (a full gc.collect) after every run once it is loaded
@@ -40,6 +40,7 @@ with st.sidebar:
         + " · ".join(library_versions())
     )
 
+note_run()
 try:
     page.run()
     warm_libraries()  # once per process, after the first page is drawn: timm, Keras, optax, fastai

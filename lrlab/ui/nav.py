@@ -114,8 +114,11 @@ def cache_theme_messages() -> bool:
 
 #: Set to 0 to keep every library lazy in the server too (the warm-up of :func:`warm_libraries`).
 WARM_ENV = "LRLAB_WARM_LIBRARIES"
-#: Seconds without a new page run before the warm-up loads the next library.
-IDLE_S = 1.0
+#: Seconds without a page run before the warm-up loads the next library (a second visitor arriving just
+#: after the first is served first) ...
+IDLE_S = 3.0
+#: ... but a class that never pauses gets it this many seconds after the first page at the latest.
+MAX_WAIT_S = 30.0
 _last_run = time.monotonic()
 _warm_lock = threading.Lock()
 _warm_thread: threading.Thread | None = None
@@ -130,12 +133,12 @@ def warm_libraries() -> threading.Thread | None:
     process's one GIL serves every session slowly: under 30 students, one first Keras curve held
     every rerun of every student for its import (bench/load.py: p95 from ~1 s to 5–10 s). Here each
     library draws one 10-step curve of its first schedule through :func:`lrlab.simulate.simulate`
-    (imports, backend start, the first jit), one library at a time and only after no page has
-    finished for :data:`IDLE_S`; then the new objects are frozen out of the collector's reach as at
-    start-up (:func:`freeze_startup_objects`). ``import lrlab`` and the CLI stay lazy: only app.py
+    (imports, backend start, the first jit), one library at a time, each after no page run has started
+    or ended for :data:`IDLE_S` (or :data:`MAX_WAIT_S` after the first page at the latest); then the
+    new objects are frozen out of the collector's reach as at start-up (:func:`freeze_startup_objects`). ``import lrlab`` and the CLI stay lazy: only app.py
     calls this. ``LRLAB_WARM_LIBRARIES=0`` turns it off (a single user who never leaves torch)."""
-    global _last_run, _warm_thread
-    _last_run = time.monotonic()
+    global _warm_thread
+    note_run()
     if os.environ.get(WARM_ENV, "1").strip().lower() in ("0", "false", "no", "off"):
         return None
     with _warm_lock:
@@ -143,6 +146,12 @@ def warm_libraries() -> threading.Thread | None:
             _warm_thread = threading.Thread(target=_warm, name="lrlab-warm-libraries", daemon=True)
             _warm_thread.start()
     return _warm_thread
+
+
+def note_run() -> None:
+    """A page run starts or ends (app.py calls this at both): the warm-up waits for a quiet moment."""
+    global _last_run
+    _last_run = time.monotonic()
 
 
 def _warm() -> None:
@@ -156,8 +165,8 @@ def _warm() -> None:
             first.setdefault(spec.library, name)
     t0, done = time.monotonic(), []
     for library, name in first.items():
-        while time.monotonic() - _last_run < IDLE_S:
-            time.sleep(IDLE_S / 4)
+        while time.monotonic() - _last_run < IDLE_S and time.monotonic() - t0 < MAX_WAIT_S:
+            time.sleep(IDLE_S / 8)
         try:
             simulate(ScheduleConfig.make(name, {}, steps=10))
             done.append(library)
