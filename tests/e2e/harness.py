@@ -331,3 +331,22 @@ def nudge(page: Any, label: str, key: str, times: int) -> float:
         lambda: (v := slider_value(page, label)) != before and v,
         f"slider {label!r} to move from {before} after {times}×{key}",
     )
+
+
+def export_tab(page: Any, label: str) -> Any:
+    """Open the Export expander (closed until asked: its code is built when asked), select its tab
+    `label`; return the tab's (visible) panel."""
+    tab = page.get_by_role("tab", name=label, exact=True)
+    if tab.count() == 0:
+        summary = page.locator("[data-testid='stExpander'] summary", has_text="Export:")
+        summary.scroll_into_view_if_needed()
+        summary.click()
+        tab.first.wait_for(state="visible")
+    tabs = page.locator("[data-testid='stTabs']", has=tab)
+    assert tabs.count() == 1, f"{tabs.count()} tab groups with a {label!r} tab"
+    tab.scroll_into_view_if_needed()
+    tab.click()
+    page.wait_for_function("el => el.getAttribute('aria-selected') === 'true'", arg=tab.element_handle())
+    panel = tabs.get_by_role("tabpanel").locator("visible=true")
+    panel.wait_for(state="visible")
+    return panel

@@ -22,6 +22,7 @@ from .harness import (
     PAGE_TIMEOUT_MS,
     SCRIPT_DONE,
     choose_radio,
+    export_tab,
     page_errors_text,
     plotly_traces,
     set_number,
@@ -104,10 +105,8 @@ def test_typed_expression_is_plotted_typeset_and_exported(custom: Any) -> None:
     wait_until(page, lambda: any("lfloor" in s and "100" in s for s in tex()), f"the λ formula with ⌊⌋, got {tex()}")
     assert page.locator(f".katex{FRESH}", has_text="⌊").count() >= 1
 
-    # the export panel's PyTorch tab (the first, shown by default)
-    tab = page.get_by_role("tab", name="PyTorch", exact=True)
-    assert tab.get_attribute("aria-selected") == "true"
-    code = page.get_by_role("tabpanel", name="PyTorch", exact=True).locator(f"[data-testid='stCode']{FRESH}")
+    # the export panel (opened: its code is built when asked), its PyTorch tab
+    code = export_tab(page, "PyTorch").locator(f"[data-testid='stCode']{FRESH}")
     wait_until(page, lambda: "math.floor" in code.inner_text(), "the PyTorch export to use math.floor")
     text = code.inner_text()
     assert "lr_scheduler.LambdaLR" in text and "0.5 ** math.floor(epoch / 100" in text, text

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from .harness import EXCEPTION, PAGE_TIMEOUT_MS, page_errors_text, wait_for_chart, wait_for_trace
+from .harness import EXCEPTION, PAGE_TIMEOUT_MS, export_tab, page_errors_text, wait_for_chart, wait_for_trace
 
 pytestmark = pytest.mark.e2e
 
@@ -62,25 +62,6 @@ def linked_page(page: Any, base_url: str) -> Any:
     assert page.locator(EXCEPTION).count() == 0, page_errors_text(page)
     assert page.get_by_text(NOTICE).count() == 0, "the link's values were not all taken"
     return page
-
-
-def export_tab(page: Any, label: str) -> Any:
-    """Open the Export expander (closed until asked: its code is built when asked), select its tab
-    `label`; return the tab's (visible) panel."""
-    tab = page.get_by_role("tab", name=label, exact=True)
-    if tab.count() == 0:
-        summary = page.locator("[data-testid='stExpander'] summary", has_text="Export:")
-        summary.scroll_into_view_if_needed()
-        summary.click()
-        tab.first.wait_for(state="visible")
-    tabs = page.locator("[data-testid='stTabs']", has=tab)
-    assert tabs.count() == 1, f"{tabs.count()} tab groups with a {label!r} tab"
-    tab.scroll_into_view_if_needed()
-    tab.click()
-    page.wait_for_function("el => el.getAttribute('aria-selected') === 'true'", arg=tab.element_handle())
-    panel = tabs.get_by_role("tabpanel").locator("visible=true")
-    panel.wait_for(state="visible")
-    return panel
 
 
 def download(page: Any, panel: Any, button: str, into: Path) -> tuple[str, str]:
