@@ -7,7 +7,7 @@ import streamlit as st
 
 import lrlab.plots  # noqa: F401  (torch, transformers, pandas, plotly: loaded before freezing)
 from lrlab.ui import style
-from lrlab.ui.nav import cache_theme_messages, freeze_startup_objects, keep_keras_state, note_run, warm_libraries
+from lrlab.ui.serving import cache_theme_messages, freeze_startup_objects, keep_keras_state, note_run, warm_libraries
 
 freeze_startup_objects()
 keep_keras_state()  # Streamlit would reset Keras (a full gc.collect) after every run once it is loaded

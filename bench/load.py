@@ -323,14 +323,16 @@ async def warm(url: str, pages: list[str], timeout: float) -> dict[str, float]:
     return out
 
 
-#: What app.py's background warm-up (lrlab.ui.nav.warm_libraries) writes to the server log when done.
+#: What app.py's background warm-up (lrlab.ui.serving.warm_libraries) writes to the server log when done.
 LIBRARIES_LOADED = b"lrlab: libraries loaded in the background"
 
 
 async def libraries_loaded(logs: list[Any], timeout: float = 300.0) -> float | None:
     """Seconds until every server logged that its background warm-up (timm, Keras, optax, fastai) is
     done, as a teacher's server is before the class arrives; None when it is turned off."""
-    if os.environ.get("LRLAB_WARM_LIBRARIES", "1").strip().lower() in ("0", "false", "no", "off"):
+    from lrlab.ui.serving import warm_enabled  # the server reads the same environment (a child of this process)
+
+    if not warm_enabled():
         return None
     t0 = time.monotonic()
     while True:

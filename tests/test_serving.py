@@ -1,4 +1,4 @@
-"""The server's process-wide settings (lrlab.ui.nav): what one Streamlit process serving a class needs."""
+"""The server's process-wide settings (lrlab.ui.serving): what one Streamlit process serving a class needs."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from streamlit.runtime import app_session
 from streamlit.runtime.scriptrunner import script_runner
 from streamlit.testing.v1 import AppTest
 
-from lrlab.ui import nav
-from lrlab.ui.nav import keep_keras_state
+from lrlab.ui import serving
+from lrlab.ui.serving import keep_keras_state
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -57,21 +57,21 @@ def test_matplotlib_figures_are_still_closed_after_a_run():
 
 
 def test_the_warm_up_is_off_when_the_environment_says_so(monkeypatch):
-    monkeypatch.setenv(nav.WARM_ENV, "0")
-    assert nav.warm_libraries() is None
-    assert nav._warm_thread is None  # nothing started
+    monkeypatch.setenv(serving.WARM_ENV, "0")
+    assert serving.warm_libraries() is None
+    assert serving._warm_thread is None  # nothing started
 
 
 def test_the_warm_up_draws_one_curve_of_every_installed_library_then_says_so(monkeypatch, capfd):
     """In a server (not in the tests: conftest turns it off) app.py starts it after its first run; it
     waits for IDLE_S without a page run, draws one 10-step curve of each library's first schedule (the
     imports, backend start and first jit a visitor would otherwise wait for), and logs one line."""
-    monkeypatch.setenv(nav.WARM_ENV, "1")
-    monkeypatch.setattr(nav, "IDLE_S", 0.2)
-    monkeypatch.setattr(nav, "_warm_thread", None)
-    thread = nav.warm_libraries()
+    monkeypatch.setenv(serving.WARM_ENV, "1")
+    monkeypatch.setattr(serving, "IDLE_S", 0.2)
+    monkeypatch.setattr(serving, "_warm_thread", None)
+    thread = serving.warm_libraries()
     assert thread is not None and thread.name == "lrlab-warm-libraries"
-    assert nav.warm_libraries() is thread  # once per process
+    assert serving.warm_libraries() is thread  # once per process
     thread.join(timeout=300)
     assert not thread.is_alive()
     err = capfd.readouterr().err
@@ -97,10 +97,10 @@ def test_cached_theme_messages_are_streamlits_own_and_follow_a_config_change():
     """Every section, built from the cache on a second run, is byte for byte what Streamlit builds (the
     repo's config sets [theme]; the other sections stay absent, as Streamlit leaves them); when the
     config is parsed again with another theme (a new options dict) the cache builds it anew."""
-    assert nav.cache_theme_messages() is True
+    assert serving.cache_theme_messages() is True
     cached = app_session._populate_theme_msg
     original = cached.streamlit_original
-    assert nav.cache_theme_messages() is True and app_session._populate_theme_msg is cached  # once
+    assert serving.cache_theme_messages() is True and app_session._populate_theme_msg is cached  # once
     config.get_config_options(force_reparse=True)
     own = _theme_message(original)
     assert _theme_message(cached) == own and _theme_message(cached) == own  # built, then from the cache

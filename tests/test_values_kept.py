@@ -212,9 +212,13 @@ def test_a_compare_link_keeps_a_curve_base_lr_of_5000_and_names_a_refused_one() 
 # ---- a scheduler's own absolute lr above 1000 (issue 13: the libraries take any lr >= 0) --------------
 
 
-def _torch_loop(make, base_lr: float, steps: int, metrics: list[float] | None = None) -> list[float]:
-    """The torch scheduler ``make(optimizer)`` in a training loop: the lr each optimizer step uses."""
-    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=base_lr, momentum=0.9)
+def _torch_loop(
+    make, base_lr: float, steps: int, metrics: list[float] | None = None, optimizer_class=torch.optim.SGD
+) -> list[float]:
+    """The torch scheduler ``make(optimizer)`` in a training loop: the lr each optimizer step uses (SGD with
+    momentum, or the Trainer's AdamW for transformers' schedules)."""
+    kwargs = {"momentum": 0.9} if optimizer_class is torch.optim.SGD else {}
+    optimizer = optimizer_class([torch.nn.Parameter(torch.zeros(1))], lr=base_lr, **kwargs)
     scheduler = make(optimizer)
     lrs = []
     for t in range(steps):
@@ -288,21 +292,13 @@ def test_reduce_on_plateau_holds_a_min_lr_of_2000_as_torch_does() -> None:
     np.testing.assert_array_equal(curve["lr"].to_numpy(), expected)
 
 
-def _hf_loop(make, base_lr: float, steps: int) -> list[float]:
-    optimizer = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=base_lr)
-    scheduler = make(optimizer)
-    lrs = []
-    for _ in range(steps):
-        lrs.append(optimizer.param_groups[0]["lr"])
-        optimizer.step()
-        scheduler.step()
-    return lrs
-
-
 def test_transformers_lr_end_and_min_lr_above_1000_give_transformers_own_curves() -> None:
     transformers = pytest.importorskip("transformers")
-    poly = _hf_loop(
-        lambda o: transformers.get_polynomial_decay_schedule_with_warmup(o, 2, 12, lr_end=2000.0, power=2.0), 5000.0, 15
+    poly = _torch_loop(
+        lambda o: transformers.get_polynomial_decay_schedule_with_warmup(o, 2, 12, lr_end=2000.0, power=2.0),
+        5000.0,
+        15,
+        optimizer_class=torch.optim.AdamW,
     )
     got = lrlab.curve(
         "get_polynomial_decay_schedule_with_warmup",
@@ -316,8 +312,11 @@ def test_transformers_lr_end_and_min_lr_above_1000_give_transformers_own_curves(
     )
     np.testing.assert_allclose(got["lr"].to_numpy(), poly, rtol=1e-12)
     assert poly[-1] == 2000.0
-    floor = _hf_loop(
-        lambda o: transformers.get_cosine_with_min_lr_schedule_with_warmup(o, 2, 12, min_lr=2000.0), 5000.0, 15
+    floor = _torch_loop(
+        lambda o: transformers.get_cosine_with_min_lr_schedule_with_warmup(o, 2, 12, min_lr=2000.0),
+        5000.0,
+        15,
+        optimizer_class=torch.optim.AdamW,
     )
     got = lrlab.curve(
         "get_cosine_with_min_lr_schedule_with_warmup",
