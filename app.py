@@ -1,9 +1,27 @@
 """lrlab's Streamlit entry point: page config, navigation over pages/, the shared sidebar."""
+# ruff: noqa: E402  (the placeholder chart below goes out before the heavy imports)
 
 import logging
 import os
 
 import streamlit as st
+
+# A visitor's first page: send an empty, 10-pixel chart (Plotly's smallest) before anything heavy runs, so that the
+# browser starts fetching and compiling Plotly's 4.7 MB of JS while this process imports torch (the
+# first visit after a start) and computes the page. Removed once the page has drawn its own chart.
+# bench/bench_coldstart.py measures it; tests/test_serving.py checks it goes.
+_early_plotly = None
+if "lrlab.early_plotly" not in st.session_state:
+    st.session_state["lrlab.early_plotly"] = True
+    _early_plotly = st.empty()
+    _early_plotly.plotly_chart(
+        {
+            "data": [{"type": "scatter", "x": [0], "y": [0], "visible": False}],
+            "layout": {"height": 10, "margin": {"l": 0, "r": 0, "t": 0, "b": 0}},
+        },
+        config={"staticPlot": True, "displayModeBar": False},
+        theme=None,
+    )
 
 import lrlab.plots  # noqa: F401  (torch, transformers, pandas, plotly: loaded before freezing)
 from lrlab.ui import style
@@ -53,3 +71,6 @@ except Exception:  # the last safety net: no traceback reaches a visitor (Stream
         '"Reset to defaults". If it happens again, please report the link from "Share this view".',
         icon=":material/error:",
     )
+finally:
+    if _early_plotly is not None:
+        _early_plotly.empty()

@@ -113,3 +113,20 @@ def test_cached_theme_messages_are_streamlits_own_and_follow_a_config_change():
     finally:
         config.get_config_options(force_reparse=True)
     assert _theme_message(cached) == own
+
+
+def test_a_sessions_first_page_sends_a_placeholder_chart_first_and_removes_it():
+    """app.py's first run in a session starts with a 10-px Plotly chart (so that the browser fetches
+    Plotly's JS while the server imports torch) and ends with it gone: the page's own chart is the only
+    chart left. Later runs of the session do not send it."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not at.exception
+    first = at.main.children[0]
+    assert first.type == "empty"  # the placeholder's slot, emptied at the end of the run
+    charts = at.get("plotly_chart")
+    assert len(charts) == 1
+    assert charts[0].proto.id.endswith("pg.chart")  # the Playground's own
+    at.run()
+    assert at.main.children[0].type != "empty"
+    assert len(at.get("plotly_chart")) == 1
