@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import operator
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -311,8 +311,8 @@ def _simulate(config: ScheduleConfig, *, metrics: Any = None, eval_every: int = 
             notes.append(f"No closed form for this {spec.name} configuration: only the library curve is drawn.")
         else:
             max_rel, first_diff = compare(
-                frame[list(lr_cols)].to_numpy(),
-                closed[list(lr_cols)].to_numpy(),
+                lrs,
+                lr_matrix(closed, lr_cols),
                 tolerance=spec.tolerance,
                 noise=rounding(spec, params, ctx),
             )
@@ -436,7 +436,7 @@ def _closed_frame(
         if mom_name is not None and spec.closed_momentum is not None:
             data[mom_name] = np.asarray(spec.closed_momentum(local, ctx.base_lr, params, ctx), dtype=np.float64)
     closed = pd.DataFrame(data)
-    if closed[list(lr_cols)].isna().all().all():
+    if np.isnan(lr_matrix(closed, lr_cols)).all():
         return None
     return closed
 
@@ -503,14 +503,15 @@ def _fast(config: ScheduleConfig) -> Curve:
     closed = _closed_frame(spec, params, ctx, config, lr_cols, mom_name)
     if closed is None:
         raise LrlabError(f"{spec.name} has no closed form for this configuration: step the library", field="scheduler")
-    missing = np.flatnonzero(closed[list(lr_cols)].isna().any(axis=1).to_numpy())
+    lr_values = lr_matrix(closed, lr_cols)
+    missing = np.flatnonzero(np.isnan(lr_values).any(axis=1))
     stopped_at = int(missing[0]) if missing.size else None
     notes = []
     refusal = None
     if stopped_at is not None:
         notes.append(f"{spec.name} refuses to step past step {stopped_at - 1} (the closed form ends there too).")
         refusal = _library_refusal(config, spec, params, ctx, stopped_at)
-    values = closed[list(lr_cols)].to_numpy()[: stopped_at if stopped_at is not None else None]
+    values = lr_values[: stopped_at if stopped_at is not None else None]
     if not np.all(np.isfinite(values)):
         raise LrlabError(f"{spec.name} produces a non-finite learning rate: check the parameters")
     frame = closed.copy()
@@ -617,34 +618,51 @@ def _state_reader(scheduler: Any) -> Callable[[], dict[str, Any]]:
     return read
 
 
+def lr_matrix(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
+    """The float64 columns ``columns`` of ``frame`` as one (rows, columns) array. Column by column: with
+    pandas 3's Arrow-backed column labels, ``frame[list(columns)]`` costs ~0.4 ms where this costs ~20 µs."""
+    return np.column_stack([frame[c].to_numpy(dtype=np.float64) for c in columns])
+
+
 def explain_events(
     states: list[dict[str, Any]], params: dict[str, Any], lr_cols: tuple[str, ...], frame: pd.DataFrame
 ) -> pd.DataFrame:
     """One row per evaluation: the metric, the scheduler's state before and after, and in words what
     it did (improved, waited, reduced, skipped a reduction, cooled down). The lr values are the real
-    scheduler's; the words interpret its state changes with the documented decision rule."""
+    scheduler's; the words interpret its state changes with the documented decision rule.
+
+    Written for speed (a 20k-evaluation run builds 20k rows): one list per column, appended through
+    bound methods, and the state read once per row."""
     import pandas as pd
-    columns: dict[str, list[Any]] = {name: [] for name in EVENT_COLUMNS}
     patience, cooldown = params.get("patience", 0), params.get("cooldown", 0)
     factor, eps = params.get("factor", 0.1), params.get("eps", 1e-8)
+    floor = params["min_lr"][0] if isinstance(params.get("min_lr"), tuple) else params.get("min_lr", 0.0)
+    cooldown_note = f"; cooldown for {cooldown} evaluations" if cooldown else ""
+    columns: dict[str, list[Any]] = {name: [] for name in EVENT_COLUMNS}
+    columns["evaluation"] = list(range(1, len(states) + 1))
+    add_step, add_metric, add_best = columns["step"].append, columns["metric"].append, columns["best"].append
+    add_bad, add_cool = columns["bad_evaluations"].append, columns["cooldown_left"].append
+    add_lr_b, add_lr_a = columns["lr_before"].append, columns["lr_after"].append
+    add_event, add_why = columns["event"].append, columns["explanation"].append
+    lt, gt = operator.lt, operator.gt
     for s in states:
         b, a = s["before"], s["after"]
-        lr_b, lr_a = b["lrs"][0], a["lrs"][0]
-        improved = a.get("best") != b.get("best")
+        lrs_b, lrs_a = b["lrs"], a["lrs"]
+        lr_b, lr_a = lrs_b[0], lrs_a[0]
+        best, bad, cool = a.get("best"), a.get("num_bad_epochs"), a.get("cooldown_counter")
+        bad_before = b.get("num_bad_epochs", 0)
         in_cooldown = b.get("cooldown_counter", 0) > 0
-        greedy = "num_good_epochs" in a
-        if any(map(operator.lt, a["lrs"], b["lrs"])):  # map: no generator frame per group (20k evaluations)
+        if any(map(lt, lrs_a, lrs_b)):  # map: no generator frame per group
             event = "reduced"
             why = (
-                f"{b.get('num_bad_epochs', 0) + 1} evaluations without improvement > patience {patience}: "
-                f"lr × {factor:g} → {lr_a:.4g}" + (f"; cooldown for {cooldown} evaluations" if cooldown else "")
+                f"{bad_before + 1} evaluations without improvement > patience {patience}: lr × {factor:g} → {lr_a:.4g}"
+                + cooldown_note
             )
-        elif any(map(operator.gt, a["lrs"], b["lrs"])):
+        elif any(map(gt, lrs_a, lrs_b)):
             event = "increased"
             why = f"{b.get('num_good_epochs', 0) + 1} improving evaluations > patience {patience}: lr ÷ {factor:g} → {lr_a:.4g}"
-        elif not greedy and not improved and not in_cooldown and b.get("num_bad_epochs", 0) + 1 > patience:
+        elif "num_good_epochs" not in a and best == b.get("best") and not in_cooldown and bad_before + 1 > patience:
             event = "reduction skipped"
-            floor = params["min_lr"][0] if isinstance(params.get("min_lr"), tuple) else params.get("min_lr", 0.0)
             target = max(lr_b * factor, floor)
             why = (
                 f"patience {patience} exhausted, but the lr is already at min_lr ({floor:g})"
@@ -654,19 +672,21 @@ def explain_events(
         elif in_cooldown:
             event = "cooldown"
             why = f"cooldown: {a.get('cooldown_counter', 0)} evaluation(s) left; bad evaluations are not counted"
-        elif improved:
+        elif best != b.get("best"):
             event = "improved"
-            why = f"new best {a['best']:.6g}"
+            why = f"new best {best:.6g}"
         else:
             event = "no improvement"
             why = f"{a.get('num_bad_epochs', 0)} evaluation(s) without improvement (patience {patience})"
-        for name, value in zip(
-            EVENT_COLUMNS[1:],
-            (s["step"], s["metric"], a.get("best"), a.get("num_bad_epochs"), a.get("cooldown_counter"), lr_b, lr_a, event, why),
-            strict=True,
-        ):
-            columns[name].append(value)
-    columns["evaluation"] = list(range(1, len(states) + 1))
+        add_step(s["step"])
+        add_metric(s["metric"])
+        add_best(best)
+        add_bad(bad)
+        add_cool(cool)
+        add_lr_b(lr_b)
+        add_lr_a(lr_a)
+        add_event(event)
+        add_why(why)
     # column lists, not a list of row dicts: pandas reads 20k rows of dicts ~10× slower
     return pd.DataFrame(columns, columns=list(EVENT_COLUMNS))
 

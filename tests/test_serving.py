@@ -130,3 +130,21 @@ def test_a_sessions_first_page_sends_a_placeholder_chart_first_and_removes_it():
     at.run()
     assert at.main.children[0].type != "empty"
     assert len(at.get("plotly_chart")) == 1
+
+
+def test_charts_go_out_through_orjson_and_decode_to_the_same_figure():
+    """Streamlit encodes a chart with ``plotly.io.to_json`` and Plotly's default engine; orjson (in
+    requirements.txt) makes that engine orjson. The browser must get the same figure as with the
+    standard library's json."""
+    import json
+
+    import plotly.io as pio
+
+    from lrlab import ScheduleConfig, simulate
+    from lrlab.plots import compare_figure
+
+    curves = [simulate(ScheduleConfig(name, steps=300)) for name in ("OneCycleLR", "StepLR")]
+    fig = compare_figure([(c.spec.name, "#2f6fdb", c) for c in curves])
+    sent = pio.to_json(fig, validate=False)  # Streamlit's call
+    assert sent == pio.to_json(fig, validate=False, engine="orjson")
+    assert json.loads(sent) == json.loads(pio.to_json(fig, validate=False, engine="json"))
