@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from lrlab import tables
@@ -40,11 +41,11 @@ def _place(where: Any) -> Any:
 def show(
     where: Any, frame: pd.DataFrame, cursor: int | None = None, *, explainable: bool = True, source: str = "library"
 ) -> None:
-    """Draw the heading and :func:`lrlab.tables.values_table` of ``frame`` into ``where`` (a container;
+    """Draw the heading and :func:`lrlab.tables.values_table` of ``frame`` (as an Arrow table) into ``where`` (a container;
     None: where the page is drawing, e.g. inside explain mode's panel, which passes the ``cursor``)."""
     with _place(where):
         st.subheader(TITLE)
-        st.table(tables.values_table(frame, cursor), hide_index=True, width="content")
+        st.table(pa.table(tables.values_columns(frame, cursor)), hide_index=True, width="content")
         st.caption(caption(len(frame), cursor, explainable=explainable, source=source))
 
 
@@ -55,8 +56,8 @@ def show_compare(
     (None: in place); the curves' labels are the visitor's text, and a table's headings are Markdown:
     they are shown literally."""
     n = max((len(frame) for _, frame in curves), default=0)
-    table = tables.compare_table(curves, cursor)
+    columns = tables.compare_columns(curves, cursor)
     with _place(where):
         st.subheader(TITLE)
-        st.table(table.rename(columns={c: plain(c) for c in table.columns}), hide_index=True, width="content")
+        st.table(pa.table({plain(c): texts for c, texts in columns.items()}), hide_index=True, width="content")
         st.caption(caption(n, cursor, explainable=explainable))
