@@ -6,14 +6,16 @@ import os
 
 import streamlit as st
 
-# A visitor's first page: send an empty, 10-pixel chart (Plotly's smallest) before anything heavy runs, so that the
-# browser starts fetching and compiling Plotly's 4.7 MB of JS while this process imports torch (the
-# first visit after a start) and computes the page. Removed once the page has drawn its own chart.
+# A visitor's first page: an empty 10-pixel chart (Plotly's smallest) before anything heavy runs, so
+# that the browser fetches and compiles Plotly's 4.7 MB of JS while this process imports torch (the
+# first visit after a start) and computes the page; emptied at the end of the run. The slot is there
+# on every run, empty after the first, so that the page's elements keep their places from run to run
+# (a slot only in the first run would shift them all by one, and the browser would redraw them all).
 # bench/bench_coldstart.py measures it; tests/test_serving.py checks it goes.
-_early_plotly = None
-if "lrlab.early_plotly" not in st.session_state:
+_early_plotly = st.empty()
+_drew_early_plotly = "lrlab.early_plotly" not in st.session_state
+if _drew_early_plotly:
     st.session_state["lrlab.early_plotly"] = True
-    _early_plotly = st.empty()
     _early_plotly.plotly_chart(
         {
             "data": [{"type": "scatter", "x": [0], "y": [0], "visible": False}],
@@ -72,5 +74,5 @@ except Exception:  # the last safety net: no traceback reaches a visitor (Stream
         icon=":material/error:",
     )
 finally:
-    if _early_plotly is not None:
+    if _drew_early_plotly:
         _early_plotly.empty()

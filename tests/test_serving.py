@@ -118,18 +118,32 @@ def test_cached_theme_messages_are_streamlits_own_and_follow_a_config_change():
 def test_a_sessions_first_page_sends_a_placeholder_chart_first_and_removes_it():
     """app.py's first run in a session starts with a 10-px Plotly chart (so that the browser fetches
     Plotly's JS while the server imports torch) and ends with it gone: the page's own chart is the only
-    chart left. Later runs of the session do not send it."""
+    chart left. Later runs keep the slot, empty, so that every element of the page stays at its place
+    (the Playground's chart: the same delta path in the first run and the next)."""
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
     assert not at.exception
-    first = at.main.children[0]
-    assert first.type == "empty"  # the placeholder's slot, emptied at the end of the run
+    assert at.main.children[0].type == "empty"  # the placeholder's slot, emptied at the end of the run
     charts = at.get("plotly_chart")
     assert len(charts) == 1
     assert charts[0].proto.id.endswith("pg.chart")  # the Playground's own
+    first_path = _path(at.main, charts[0])
     at.run()
-    assert at.main.children[0].type != "empty"
-    assert len(at.get("plotly_chart")) == 1
+    assert at.main.children[0].type == "empty"
+    again = at.get("plotly_chart")
+    assert len(again) == 1 and again[0].proto.id == charts[0].proto.id
+    assert first_path is not None and _path(at.main, again[0]) == first_path
+
+
+def _path(node, target, path=()):
+    """The child indices from ``node`` down to ``target`` (None if it is not below ``node``)."""
+    for index, child in getattr(node, "children", {}).items():
+        if child is target:
+            return (*path, index)
+        found = _path(child, target, (*path, index))
+        if found is not None:
+            return found
+    return None
 
 
 def test_charts_go_out_through_orjson_and_decode_to_the_same_figure():
