@@ -130,8 +130,8 @@ def training_figure(runs: Sequence[Run], *, log_loss: bool = False) -> go.Figure
         color = LIBRARY_COLORS[i % len(LIBRARY_COLORS)]
         group = f"run{i}"
         if run.lr:
-            steps = np.arange(len(run.lr))
-            lr = np.asarray(run.lr)
+            lr = np.asarray(run.lr)  # the list first, its steps from it: one snapshot of a run in progress
+            steps = np.arange(len(lr))
             keep = decimate(steps, lr)
             fig.add_trace(
                 go.Scatter(

@@ -401,6 +401,20 @@ def _train_one(
         run.lr_check = _check_lrs(run, spec.needs_metric)
 
 
+def wait_settled(runs: Sequence[Run], timeout: float = 10.0) -> bool:
+    """Wait until no run of ``runs`` is still ``"running"`` (at most ``timeout`` seconds); True if none is.
+
+    A page that reruns while a training is under way (Streamlit's Stop: a rerun starts at once in a
+    new thread, and the old one stops at its next progress report) would otherwise read runs whose
+    lists the old thread is still appending to, and draw an lr list one step longer than its steps."""
+    deadline = time.monotonic() + timeout
+    while any(r.status == "running" for r in runs):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
 class _Refused(Exception):
     pass
 

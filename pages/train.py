@@ -11,7 +11,7 @@ from lrlab import LrlabError
 from lrlab.lab_plots import training_figure
 from lrlab.presets import PRESETS
 from lrlab.schedulers import SCHEDULERS
-from lrlab.training import LR_CHECK_TOLERANCE, Run, train
+from lrlab.training import LR_CHECK_TOLERANCE, Run, train, wait_settled
 from lrlab.ui import links, state
 from lrlab.ui.export_panel import chart_config
 from lrlab.ui.lab import (
@@ -184,6 +184,7 @@ with right:
         progress.empty()
 
     runs: list[Run] = st.session_state.get(RUNS) or []
+    wait_settled(runs)  # after a Stop, the stopped run's thread finishes its last steps first
     if not runs:
         st.info("Press **Train** to train the model with each schedule.")
         st.stop()

@@ -457,3 +457,56 @@ def test_training_runs_torch_on_one_thread_and_restores_the_callers_setting():
         assert set(seen) == {1} and torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(previous)
+
+
+def test_a_page_waits_for_a_stopped_training_thread_to_let_go_of_its_runs():
+    """Streamlit's Stop starts the page's next run at once, in a new thread, while the training thread
+    goes on until its next progress report. wait_settled returns once that thread has marked its run
+    stopped, and the run's lists no longer grow (before, the page read an lr list one step longer than
+    the steps it had counted: an IndexError in the chart, caught by the browser tests)."""
+    import threading
+    import time as clock
+
+    from lrlab.training import train, wait_settled
+
+    stop, seen = threading.Event(), {}
+
+    class Stopped(Exception):
+        pass
+
+    def progress(runs, i):
+        seen["runs"] = runs
+        if stop.is_set():
+            raise Stopped
+
+    def training():
+        try:
+            train([ScheduleConfig("CosineAnnealingLR", steps=100)], TrainSetup(epochs=100), progress=progress)
+        except Stopped:
+            pass
+        except Exception as exc:  # reported to the test below
+            seen["error"] = exc
+
+    worker = threading.Thread(target=training)
+    worker.start()
+    deadline = clock.monotonic() + 60
+    while "runs" not in seen and "error" not in seen and clock.monotonic() < deadline:
+        clock.sleep(0.01)
+    assert "runs" in seen, seen.get("error")
+    runs = seen["runs"]
+    assert runs[0].status == "running"
+    stop.set()
+    assert wait_settled(runs, timeout=30)
+    n = len(runs[0].lr)
+    clock.sleep(0.2)
+    assert runs[0].status == "stopped" and len(runs[0].lr) == n == len(runs[0].train_loss)
+    worker.join(timeout=30)
+
+
+def test_wait_settled_gives_up_after_its_timeout():
+    from lrlab.training import Run, wait_settled
+
+    run = Run("x", ScheduleConfig("StepLR", steps=10), 10, 10, status="running")
+    assert wait_settled([run], timeout=0.05) is False
+    run.status = "stopped"
+    assert wait_settled([run], timeout=0.05) is True
