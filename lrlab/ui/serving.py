@@ -120,8 +120,9 @@ def warm_libraries() -> threading.Thread | None:
     library draws one 10-step curve of its first schedule through :func:`lrlab.simulate.simulate`
     (imports, backend start, the first jit), one library at a time, each after no page run has started
     or ended for :data:`IDLE_S` (or :data:`MAX_WAIT_S` after the first page at the latest); then the
-    new objects are frozen out of the collector's reach as at start-up (:func:`freeze_startup_objects`). ``import lrlab`` and the CLI stay lazy: only app.py
-    calls this. ``LRLAB_WARM_LIBRARIES=0`` turns it off (a single user who never leaves torch)."""
+    new objects are frozen out of the collector's reach as at start-up (:func:`freeze_startup_objects`).
+    ``import lrlab`` and the CLI stay lazy: only app.py calls this. ``LRLAB_WARM_LIBRARIES=0`` turns
+    it off (a single user who never leaves torch)."""
     global _warm_thread
     note_run()
     if not warm_enabled():

@@ -41,8 +41,9 @@ def _place(where: Any) -> Any:
 def show(
     where: Any, frame: pd.DataFrame, cursor: int | None = None, *, explainable: bool = True, source: str = "library"
 ) -> None:
-    """Draw the heading and :func:`lrlab.tables.values_table` of ``frame`` (as an Arrow table) into ``where`` (a container;
-    None: where the page is drawing, e.g. inside explain mode's panel, which passes the ``cursor``)."""
+    """Draw the heading and :func:`lrlab.tables.values_table` of ``frame`` (handed over as an Arrow
+    table) into ``where`` (a container; None: where the page is drawing, e.g. inside explain mode's
+    panel, which passes the ``cursor``)."""
     with _place(where):
         st.subheader(TITLE)
         st.table(pa.table(tables.values_columns(frame, cursor)), hide_index=True, width="content")
