@@ -36,7 +36,7 @@ import plotly.graph_objects as go
 import torch
 from torch.optim import lr_scheduler
 
-from lrlab.plots import HOVER_LABEL, STEP_SHAPE, decimate
+from lrlab.plots import HOVER_LABEL, MARGIN, STEP_SHAPE, decimate
 from lrlab.simulate import curve
 from lrlab.specs import LrlabError, invalid
 
@@ -1321,7 +1321,7 @@ def figure(demo: Demo, *, height: int = 440) -> go.Figure:
     fig.update_yaxes(title_text=demo.y_title, exponentformat="e", zeroline=True, zerolinecolor="#bbbbbb")
     fig.update_layout(
         height=height,
-        margin={"l": 10, "r": 10, "t": 60, "b": 10},
+        margin={**MARGIN, "t": 70},  # the legend sits higher (y 1.08)
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.08, "x": 0},
         hovermode="x unified",
         hoverlabel=HOVER_LABEL,

@@ -27,7 +27,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from lrlab.diagnosing import Cause, Diagnosis, relative_diff
-from lrlab.plots import HOVER_LABEL, LIBRARY_COLORS, STEP_SHAPE, decimate
+from lrlab.plots import HOVER_LABEL, LIBRARY_COLORS, MARGIN, STEP_SHAPE, decimate
 from lrlab.specs import LrlabError, ScheduleConfig
 
 #: Where a relative difference of exactly 0 is drawn on the log axis (below float64's epsilon).
@@ -150,7 +150,7 @@ def run_figure(
         fig.update_xaxes(title_text="optimizer step (lrlab's row: 0-based update)")
     fig.update_layout(
         height=height if panels else int(height * 0.7),
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        margin=dict(MARGIN),
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
         hovermode="x unified",
         hoverlabel=HOVER_LABEL,
@@ -304,7 +304,7 @@ def resume_figure(results: Mapping[str, Any], *, chosen: str | None = None, heig
     fig.update_xaxes(title_text="optimizer step")
     fig.update_layout(
         height=height,
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        margin=dict(MARGIN),
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
         hovermode="x unified",
         hoverlabel=HOVER_LABEL,

@@ -20,7 +20,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from lrlab.plots import HOVER_LABEL, LIBRARY_COLORS, STEP_SHAPE, decimate
+from lrlab.plots import HOVER_LABEL, LIBRARY_COLORS, MARGIN, STEP_SHAPE, decimate
 from lrlab.specs import LIBRARIES
 from lrlab.translating.engine import Counterpart, Translation, relative
 
@@ -165,7 +165,7 @@ def translation_figure(
     fig.update_xaxes(title_text="optimizer step", row=2, col=1)
     fig.update_layout(
         height=height,
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        margin=dict(MARGIN),
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
         hovermode="x unified",
         hoverlabel=HOVER_LABEL,
