@@ -21,6 +21,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from lrlab.ui.cache import CURVE_CACHE_BYTES
+
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
 K8S = DEPLOY / "k8s"
@@ -33,7 +35,7 @@ HEALTH = "/_stcore/health"
 ONE_HOUR = 3600
 # Memory of one server process (docs/load-report.md, issue 17): ~765 MB once app.py has loaded timm,
 # Keras, optax and fastai in the background, RSS peaks at ~1.07–1.13 GB with 30 students, sessions a
-# few MB each; st.cache_data may add server.maxCacheDataSize.
+# few MB each; st.cache_data may add server.maxCacheDataSize and the curve cache its CURVE_CACHE_BYTES.
 MB = 1000**2
 STARTUP_RSS = 765 * MB
 STEADY_RSS_30_STUDENTS = 1130 * MB
@@ -305,8 +307,9 @@ def test_resources_follow_the_measured_memory():
     # The scheduler reserves at least what a process serving a class was measured to use ...
     assert k8s_quantity(req["memory"]) >= STEADY_RSS_30_STUDENTS
     # ... and the kernel's limit (an OOM kill drops every session of the pod) is above the ceiling:
-    # start-up + the st.cache_data byte budget of .streamlit/config.toml + the class's sessions.
-    ceiling = STARTUP_RSS + cache_budget_bytes() + CLASS * SESSION_RSS
+    # start-up + the st.cache_data byte budget of .streamlit/config.toml + the curve cache's (lrlab.ui.cache)
+    # + the class's sessions.
+    ceiling = STARTUP_RSS + cache_budget_bytes() + CURVE_CACHE_BYTES + CLASS * SESSION_RSS
     assert cache_budget_bytes() > 0, "no server.maxCacheDataSize: the caches are not bounded in bytes"
     assert k8s_quantity(lim["memory"]) >= ceiling, (lim["memory"], ceiling)
 

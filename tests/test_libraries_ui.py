@@ -234,12 +234,15 @@ def fresh_labels():
     import streamlit as st
 
     from lrlab.ui import widgets
+    from lrlab.ui.cache import CURVES
 
     widgets._library_missing.cache_clear()
     st.cache_data.clear()
+    CURVES.clear()
     yield
     widgets._library_missing.cache_clear()
     st.cache_data.clear()
+    CURVES.clear()
 
 
 @pytest.mark.parametrize(

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import json
+import threading
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
 import streamlit as st
+from cachetools import LRUCache
 
 from lrlab.metrics import synthetic_loss
 from lrlab.schedulers import get_spec
@@ -15,7 +21,7 @@ from lrlab.specs import LrlabError, ScheduleConfig
 
 #: Above this many steps, pages draw the fast path (the proven closed form) and offer to verify it.
 FAST_THRESHOLD = 20_000
-#: Above this many steps a curve is "large": kept in a smaller cache (memory stays bounded).
+#: Above this many steps a curve is "large": stepping it shows a spinner.
 LARGE = 100_000
 #: The most steps the app steps a scheduler that has no closed form (a metric-driven one, a composition
 #: that is not a join): ≈ 3.6 µs a step of pure Python holding the GIL every visitor's rerun needs —
@@ -23,19 +29,93 @@ LARGE = 100_000
 MAX_STEPPED = 200_000
 
 
-@st.cache_data(max_entries=128, show_spinner=False)
-def _simulate_parts(config_json: str) -> dict[str, Any]:
-    return _parts(simulate(ScheduleConfig.from_dict(json.loads(config_json))))
+#: Bytes of curves the app keeps for all its visitors (least recently used first out past it): a 1,000-step
+#: curve is ~41 KB, a 20,000-step one ~0.8 MB, a 1M-step fast-path curve 24 MB (more with momentum or
+#: several param groups). With the st.cache_data
+#: budget of .streamlit/config.toml (the other caches) it bounds what caching adds to a server's memory.
+CURVE_CACHE_BYTES = 256 * 1024**2
 
 
-@st.cache_data(max_entries=6, show_spinner="Stepping the real scheduler…")
-def _large_parts(config_json: str) -> dict[str, Any]:
-    return _parts(simulate(ScheduleConfig.from_dict(json.loads(config_json))))
+class CurveCache:
+    """Curves shared by every session of the server, bounded in bytes, least recently used out first.
+
+    Why not ``st.cache_data``: it pickles a result when it stores it and unpickles it on every hit, so each
+    visitor gets a private copy. A Compare rerun over 5 curves of 1M steps (one changed, four hits) spent
+    64% of its CPU pickling and unpickling frames (py-spy; 301 ms per input, bench/profile_rerun.py).
+    ``st.cache_resource`` shares without copying but bounds only the number of entries, and a 1M-step
+    curve weighs as much as 600 of 1,000 steps. Here a hit costs a shallow copy: each visitor's Curve holds
+    its own DataFrames whose columns are the cached ones until written to (pandas' copy-on-write; the
+    arrays a frame hands out are read-only), so no visitor can change another's curve. The bytes are
+    counted by ``cachetools.LRUCache``; a lock per key makes concurrent visitors who ask for the same new
+    curve compute it once."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self._lru: LRUCache = LRUCache(maxsize=max_bytes, getsizeof=_nbytes)
+        self._lock = threading.Lock()
+        self._computing: dict[tuple[str, str], threading.Lock] = {}
+
+    def get(self, kind: str, config_json: str, compute: Callable[[], Curve]) -> dict[str, Any]:
+        """Parts of the curve ``compute`` builds for ``(kind, config_json)``: computed once, then shared."""
+        key = (kind, config_json)
+        with self._lock:
+            parts = self._lru.get(key)
+            if parts is not None:
+                return _view(parts)
+            key_lock = self._computing.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:
+                parts = self._lru.get(key)
+            if parts is None:
+                try:
+                    parts = _parts(compute())
+                finally:
+                    with self._lock:
+                        self._computing.pop(key, None)
+                with self._lock, contextlib.suppress(ValueError):  # larger than the whole budget: not kept
+                    self._lru[key] = parts
+        return _view(parts)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._lru.clear()
+
+    @property
+    def bytes(self) -> int:
+        return int(self._lru.currsize)
+
+    def __len__(self) -> int:
+        return len(self._lru)
 
 
-@st.cache_data(max_entries=12, show_spinner=False)
-def _fast_parts(config_json: str) -> dict[str, Any]:
-    return _parts(fast(ScheduleConfig.from_dict(json.loads(config_json))))
+def _nbytes(parts: dict[str, Any]) -> int:
+    """What one cached curve holds in memory: its frames' columns and index (event text included)."""
+    total = 1024  # the dict, params, notes
+    for name in ("frame", "closed", "events"):
+        frame = parts[name]
+        if frame is not None:
+            total += int(frame.memory_usage(index=True, deep=name == "events").sum())
+    return total
+
+
+def _view(parts: dict[str, Any]) -> dict[str, Any]:
+    """One visitor's parts of a cached curve: frames copied shallowly (copy-on-write), params deeply."""
+    own = dict(parts)
+    for name in ("frame", "closed", "events"):
+        if own[name] is not None:
+            own[name] = own[name].copy(deep=False)
+    own["params"] = copy.deepcopy(parts["params"])
+    return own
+
+
+CURVES = CurveCache(CURVE_CACHE_BYTES)
+
+
+def _simulated(config_json: str) -> Curve:
+    return simulate(ScheduleConfig.from_dict(json.loads(config_json)))
+
+
+def _fast(config_json: str) -> Curve:
+    return fast(ScheduleConfig.from_dict(json.loads(config_json)))
 
 
 def _parts(curve: Curve) -> dict[str, Any]:
@@ -55,13 +135,14 @@ def _parts(curve: Curve) -> dict[str, Any]:
 
 
 def cached_curve(config: ScheduleConfig) -> Curve:
-    """The curve a page draws, cached per configuration, with memory bounded by entry counts:
-    the stepped library up to :data:`FAST_THRESHOLD` steps, the proven closed form above it
-    (where there is one), the stepped library otherwise (a few seconds per million steps)."""
+    """The curve a page draws, cached per configuration (:data:`CURVES`, bounded in bytes): the stepped
+    library up to :data:`FAST_THRESHOLD` steps, the proven closed form above it (where there is one),
+    the stepped library otherwise (a few seconds per million steps)."""
     key = config.to_json()
+    spec = get_spec(config.scheduler)
     if config.steps > FAST_THRESHOLD and has_fast_path(config):
         try:
-            return Curve(config=config, spec=get_spec(config.scheduler), **_fast_parts(key))
+            return Curve(config=config, spec=spec, **CURVES.get("fast", key, partial(_fast, key)))
         except LrlabError:  # no closed form for this configuration (timm's noise): step the library instead
             if config.steps > MAX_STEPPED:
                 raise
@@ -72,8 +153,15 @@ def cached_curve(config: ScheduleConfig) -> Curve:
             "up to 1,000,000",
             field="steps",
         )
-    parts = _large_parts(key) if config.steps > LARGE else _simulate_parts(key)
-    return Curve(config=config, spec=get_spec(config.scheduler), **parts)
+    compute = partial(_simulated, key)
+    if config.steps > LARGE:  # seconds: say what is happening (only when it is computed)
+        compute = partial(_with_spinner, "Stepping the real scheduler…", compute)
+    return Curve(config=config, spec=spec, **CURVES.get("stepped", key, compute))
+
+
+def _with_spinner(text: str, compute: Callable[[], Curve]) -> Curve:
+    with st.spinner(text):
+        return compute()
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
