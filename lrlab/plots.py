@@ -56,25 +56,41 @@ def decimate(x: np.ndarray, y: np.ndarray, n_out: int = MAX_POINTS) -> np.ndarra
 
     Non-finite values (a curve that stopped) are dropped first; x must be increasing.
     """
-    idx = np.flatnonzero(np.isfinite(y))
-    if idx.size <= n_out:
-        return idx
-    picked = MinMaxDownsampler().downsample(
-        np.ascontiguousarray(x[idx], dtype=np.float64), np.ascontiguousarray(y[idx], dtype=np.float64), n_out=n_out
+    finite = np.isfinite(y)
+    if finite.all():  # the usual case: x and y as they are, no copies of 1M values (~8 ms)
+        idx, xs, ys = None, x, y
+    else:
+        idx = np.flatnonzero(finite)
+        if idx.size <= n_out:
+            return idx
+        xs, ys = x[idx], y[idx]
+    n = ys.size
+    if n <= n_out:
+        return np.arange(n)
+    if xs.dtype not in (np.int64, np.float64):
+        xs = xs.astype(np.float64)
+    picked = np.asarray(
+        MinMaxDownsampler().downsample(
+            np.ascontiguousarray(xs), np.ascontiguousarray(ys, dtype=np.float64), n_out=n_out
+        ),
+        dtype=np.int64,
     )
-    kept = idx[np.asarray(picked, dtype=np.int64)]
     # the chart spans the whole run: the first and last points are always drawn
-    parts = [[idx[0]], kept, [idx[-1]]]
-    finite = y[idx]
-    changes = idx[1:][finite[1:] != finite[:-1]]
+    parts = [np.array([0, n - 1]), picked]
+    changes = np.flatnonzero(ys[1:] != ys[:-1]) + 1
     if changes.size <= n_out:  # step-shaped (StepLR, per-epoch stepping): keep where each step starts
         parts.append(changes)
-    return np.unique(np.concatenate(parts))
+    kept = np.unique(np.concatenate(parts))
+    return kept if idx is None else idx[kept]
 
 
-def _trace(x: np.ndarray, y: np.ndarray, epoch: np.ndarray, **kwargs: Any) -> dict[str, Any]:
-    """A step-line scatter trace as plain data (see :func:`figure`), decimated to :data:`MAX_POINTS`."""
-    keep = decimate(x, y)
+def _trace(
+    x: np.ndarray, y: np.ndarray, epoch: np.ndarray, *, keep: np.ndarray | None = None, **kwargs: Any
+) -> dict[str, Any]:
+    """A step-line scatter trace as plain data (see :func:`figure`), decimated to :data:`MAX_POINTS`
+    (``keep``: the indices :func:`decimate` gave for these x and y)."""
+    if keep is None:
+        keep = decimate(x, y)
     xs = x[keep]
     if np.issubdtype(xs.dtype, np.integer) and xs.size and xs.max() < 2**31:
         xs = xs.astype(np.int32)  # steps: 4 bytes each on the wire
@@ -224,6 +240,21 @@ def _events(curve: Curve, axes: dict[str, str]) -> list[dict[str, Any]]:
 X_TITLES = {"step": "optimizer step", "epoch": "epoch", "samples": "samples seen", "tokens": "tokens seen"}
 
 
+def _kept(curve: Curve, table: str, column: str, x: np.ndarray, x_key: tuple) -> np.ndarray:
+    """:func:`decimate` of ``column`` of the curve's ``table`` ("frame" or "closed") over ``x`` (which
+    ``x_key`` names), remembered with the curve (:attr:`Curve.memo`). A cached curve is drawn again on
+    every rerun of every visitor (Compare redraws its four unchanged curves when one changes), and
+    decimating 1M points takes ~16 ms; up to :data:`MAX_POINTS` rows there is nothing to remember."""
+    y = getattr(curve, table)[column].to_numpy()
+    if len(y) <= MAX_POINTS:
+        return decimate(x, y)
+    key = ("decimate", table, column, x_key)
+    keep = curve.memo.get(key)
+    if keep is None:
+        keep = curve.memo[key] = decimate(x, y)
+    return keep
+
+
 def x_values(frame, x_axis: str = "step", samples_per_step: int = 1, seq_len: int | None = None) -> np.ndarray:
     """The x coordinate of every row: optimizer steps, epochs, or samples / tokens seen before it."""
     step = frame["step"].to_numpy()
@@ -262,11 +293,15 @@ def lr_figure(
 
     data = []
     many = len(curve.lr_columns) > 1
+    x_key = (x_axis, samples_per_step, seq_len)
     for g, column in enumerate(curve.lr_columns):
         name = f"library · group {g}" if many else "library"
         color = LIBRARY_COLORS[g % len(LIBRARY_COLORS)]
+        keep = _kept(curve, "frame", column, x, x_key)
         data.append(
-            _trace(x, frame[column].to_numpy(), epoch, name=name, line={"color": color, "width": 3}, **on("lr"))
+            _trace(
+                x, frame[column].to_numpy(), epoch, keep=keep, name=name, line={"color": color, "width": 3}, **on("lr")
+            )
         )
         if show_closed and curve.closed is not None:
             data.append(
@@ -274,6 +309,7 @@ def lr_figure(
                     x,
                     curve.closed[column].to_numpy(),
                     epoch,
+                    keep=_kept(curve, "closed", column, x, x_key),
                     name=f"closed form · group {g}" if many else "closed form",
                     line={"color": CLOSED_COLOR, "width": 1.5, "dash": "dash"},
                     **on("lr"),
@@ -292,8 +328,8 @@ def lr_figure(
     if momentum:
         data.append(
             _trace(
-                x, frame[momentum].to_numpy(), epoch, name=momentum, line={"color": "#2ca02c", "width": 2},
-                **on("momentum"),
+                x, frame[momentum].to_numpy(), epoch, keep=_kept(curve, "frame", momentum, x, x_key), name=momentum,
+                line={"color": "#2ca02c", "width": 2}, **on("momentum"),
             )
         )  # fmt: skip
         layout[_axis_key(refs["momentum"][1])]["title"] = {"text": momentum}
@@ -329,14 +365,17 @@ def compare_figure(
 ) -> go.Figure:
     """Several library curves on one chart: ``(label, colour, curve)``; group 0 of each."""
     data = []
+    x_key = (x_axis, samples_per_step, seq_len)
     for label, color, curve in curves:
         frame = curve.frame
         x = x_values(frame, x_axis, samples_per_step, seq_len)
+        keep = _kept(curve, "frame", "lr", x, x_key)
         data.append(
             _trace(
-                x, frame["lr"].to_numpy(), frame["epoch"].to_numpy(), name=label, line={"color": color, "width": 2.5}
+                x, frame["lr"].to_numpy(), frame["epoch"].to_numpy(), keep=keep, name=label,
+                line={"color": color, "width": 2.5},
             )
-        )
+        )  # fmt: skip
     layout = _base_layout(
         height,
         xaxis={"title": {"text": X_TITLES.get(x_axis, x_axis)}},

@@ -64,6 +64,9 @@ class Curve:
     source: str = "library"  # "library": the stepped object; "closed form": the fast path (lrlab.simulate.fast)
     refusal: str | None = None  # the library's error where it refused, "ValueError: …" (emitted as LibraryRefusal)
     library_warnings: tuple[str, ...] = ()  # what the library warned (emitted as LibraryWarning)
+    # what is derived from these frames and costly at 1M steps (the chart's decimation, lrlab.plots), kept
+    # with them: the views of one cached curve (lrlab.ui.cache) share it
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def momentum_column(self) -> str | None:

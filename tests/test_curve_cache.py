@@ -137,3 +137,22 @@ def test_cached_curve_serves_the_stepped_library_and_the_fast_path_from_the_shar
     # the closed form of CosineAnnealingLR at step 200,000 of T_max 400,000: half way down, (0.1 + 0) / 2
     assert d.frame["lr"].iloc[200_000] == pytest.approx(0.05, rel=1e-12)
     assert len(CURVES) == 2
+
+
+def test_a_cached_curve_is_decimated_once_and_drawn_the_same_as_an_uncached_one():
+    from lrlab.plots import compare_figure, lr_figure
+    from lrlab.simulate import fast
+
+    large = config(t_max=300_000, steps=1_000_000)
+    first = cached_curve(large)
+    drawn_first = lr_figure(first).data[0].y
+    second = cached_curve(large)
+    assert second.memo is first.memo and any(k[0] == "decimate" for k in second.memo), "decimation not kept"
+    uncached = fast(large)
+    assert uncached.memo is not first.memo
+    for figure in (lr_figure(second), compare_figure([("a", "#000", second)])):
+        np.testing.assert_array_equal(figure.data[0].y, lr_figure(uncached).data[0].y)
+    np.testing.assert_array_equal(drawn_first, lr_figure(uncached).data[0].y)
+    other = cached_curve(config(t_max=200_000, steps=1_000_000))
+    assert other.memo is not first.memo
+    assert not np.array_equal(lr_figure(other).data[0].y, drawn_first)

@@ -131,6 +131,7 @@ def _parts(curve: Curve) -> dict[str, Any]:
         "lr_columns": curve.lr_columns,
         "events": curve.events,
         "source": curve.source,
+        "memo": curve.memo,  # shared by every view of the cached curve, as its frames' columns are
     }
 
 
