@@ -156,3 +156,15 @@ def test_a_cached_curve_is_decimated_once_and_drawn_the_same_as_an_uncached_one(
     other = cached_curve(config(t_max=200_000, steps=1_000_000))
     assert other.memo is not first.memo
     assert not np.array_equal(lr_figure(other).data[0].y, drawn_first)
+
+
+def test_a_curve_is_counted_by_the_bytes_of_its_columns_and_index():
+    from lrlab.ui.cache import _nbytes, _parts
+
+    parts = _parts(simulate(config(steps=1000)))
+    # frame: step, epoch, lr + its index; closed form: step, lr + its index; 8 bytes each, 1,000 rows; + 1 KB
+    assert _nbytes(parts) == 1000 * 8 * 4 + 1000 * 8 * 3 + 1024
+    plateau = _parts(simulate(ScheduleConfig.make("ReduceLROnPlateau", {}, steps=1000)))
+    events = plateau["events"]
+    assert events is not None and len(events)
+    assert _nbytes(plateau) >= int(events.memory_usage(index=True, deep=True).sum()) + 1000 * 8 * 4

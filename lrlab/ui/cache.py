@@ -11,6 +11,7 @@ from functools import partial
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 from cachetools import LRUCache
 
@@ -30,7 +31,7 @@ MAX_STEPPED = 200_000
 
 
 #: Bytes of curves the app keeps for all its visitors (least recently used first out past it): a 1,000-step
-#: curve is ~41 KB, a 20,000-step one ~0.8 MB, a 1M-step fast-path curve 24 MB (more with momentum or
+#: curve counts ~57 KB, a 20,000-step one ~1.1 MB, a 1M-step fast-path curve 32 MB (more with momentum or
 #: several param groups). With the st.cache_data
 #: budget of .streamlit/config.toml (the other caches) it bounds what caching adds to a server's memory.
 CURVE_CACHE_BYTES = 256 * 1024**2
@@ -89,12 +90,17 @@ class CurveCache:
 
 def _nbytes(parts: dict[str, Any]) -> int:
     """What one cached curve holds in memory: its frames' columns and index (event text included)."""
-    total = 1024  # the dict, params, notes
-    for name in ("frame", "closed", "events"):
-        frame = parts[name]
-        if frame is not None:
-            total += int(frame.memory_usage(index=True, deep=name == "events").sum())
-    return total
+    return 1024 + sum(_frame_bytes(parts[name]) for name in ("frame", "closed", "events") if parts[name] is not None)
+
+
+def _frame_bytes(frame: pd.DataFrame) -> int:
+    """A frame's bytes: rows × (its numeric columns' item sizes + 8 for the index), an upper bound for a
+    RangeIndex; ``memory_usage(deep=True)`` where a column holds something else (an event's text), as it
+    is ~20× slower."""
+    dtypes = list(frame.dtypes)
+    if all(isinstance(d, np.dtype) and d.kind in "biuf" for d in dtypes):
+        return len(frame) * (8 + sum(d.itemsize for d in dtypes))
+    return int(frame.memory_usage(index=True, deep=True).sum())
 
 
 def _view(parts: dict[str, Any]) -> dict[str, Any]:
