@@ -168,3 +168,15 @@ def test_a_curve_is_counted_by_the_bytes_of_its_columns_and_index():
     events = plateau["events"]
     assert events is not None and len(events)
     assert _nbytes(plateau) >= int(events.memory_usage(index=True, deep=True).sum()) + 1000 * 8 * 4
+
+
+def test_the_cache_holds_at_most_its_number_of_curves_however_small():
+    cache = CurveCache(max_bytes=100 * 1024**2, max_curves=3)
+    cfgs = [config(t_max=10 + i, steps=100) for i in range(5)]  # ~6 KB each: bytes alone would keep all
+    for cfg in cfgs:
+        cache.get("stepped", cfg.to_json(), lambda cfg=cfg: simulate(cfg))
+    assert len(cache) == 3
+    cache.get("stepped", cfgs[4].to_json(), lambda: pytest.fail("the most recent curve was dropped"))
+    calls: list[int] = []
+    cache.get("stepped", cfgs[0].to_json(), counted(cfgs[0], calls))
+    assert calls == [1], "the oldest curve was still held"
