@@ -3,7 +3,9 @@
     python bench/bench_browser.py [--changes 20] [--sizes 10000,1000000] [--rapid 10] [--gl 10]
 
 A real `streamlit run app.py` (tests/e2e/harness.py: free port, Debian Chromium, same flags as the
-browser tests), one fresh browser context per scenario, one warm-up change before measuring:
+browser tests; ``LRLAB_WARM_LIBRARIES=0`` unless set: only torch's schedules are measured, and the
+background imports of the other libraries would overlap the first changes), one fresh browser context
+per scenario, one warm-up change before measuring:
 
 * Playground, 1 curve: open ``/?scheduler=CosineAnnealingLR&steps=N``, focus the T_max slider and
   press ArrowLeft (T_max − 1) once per change.
