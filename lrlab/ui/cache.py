@@ -32,8 +32,8 @@ MAX_STEPPED = 200_000
 
 #: Bytes of curves the app keeps for all its visitors (least recently used first out past it): a 1,000-step
 #: curve counts ~57 KB, a 20,000-step one ~1.1 MB, a 1M-step fast-path curve 32 MB (more with momentum or
-#: several param groups). With the st.cache_data
-#: budget of .streamlit/config.toml (the other caches) it bounds what caching adds to a server's memory.
+#: several param groups). With the st.cache_data budget of .streamlit/config.toml (the other caches) it
+#: bounds what caching adds to a server's memory.
 CURVE_CACHE_BYTES = 256 * 1024**2
 #: ... and at most this many curves: a cached curve is ~85 objects the garbage collector scans on every
 #: full collection (holding the GIL), ~0.06 ms per curve here; bytes alone would let 4,600 curves of
@@ -42,11 +42,13 @@ MAX_CURVES = 128
 
 
 class CurveCache:
-    """Curves shared by every session of the server, bounded in bytes, least recently used out first.
+    """Curves shared by every session of the server, bounded in bytes and in number, least recently
+    used out first.
 
     Why not ``st.cache_data``: it pickles a result when it stores it and unpickles it on every hit, so each
     visitor gets a private copy. A Compare rerun over 5 curves of 1M steps (one changed, four hits) spent
-    64% of its CPU pickling and unpickling frames (py-spy; 301 ms per input, bench/profile_rerun.py).
+    64% of its time holding the GIL pickling and unpickling frames (py-spy; 301 ms of CPU per input,
+    bench/profile_rerun.py).
     ``st.cache_resource`` shares without copying but bounds only the number of entries, and a 1M-step
     curve weighs as much as 600 of 1,000 steps. Here a hit costs a shallow copy: each visitor's Curve holds
     its own DataFrames whose columns are the cached ones until written to (pandas' copy-on-write; the
@@ -75,11 +77,14 @@ class CurveCache:
             if parts is None:
                 try:
                     parts = _parts(compute())
-                finally:
+                except BaseException:
                     with self._lock:
                         self._computing.pop(key, None)
-                with self._lock, contextlib.suppress(ValueError):  # larger than the whole budget: not kept
-                    self._lru[key] = parts
+                    raise
+                with self._lock:  # kept before the key's lock goes: a visitor arriving now finds the curve
+                    with contextlib.suppress(ValueError):  # larger than the whole budget: not kept
+                        self._lru[key] = parts
+                    self._computing.pop(key, None)
         return _view(parts)
 
     def clear(self) -> None:
