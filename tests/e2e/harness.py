@@ -166,11 +166,26 @@ def wait_for_app(page: Any, timeout_ms: float = 30_000) -> None:
 
 
 def wait_for_chart(page: Any, timeout_ms: float = 30_000) -> None:
-    """Wait until the script finished and the first (non-stale) Plotly chart holds data."""
+    """Wait until the script finished, the first (non-stale) Plotly chart holds data, and the number
+    boxes have settled: a Streamlit number input first renders for ~40 ms with another value (1 for the
+    Playground's Steps at 1M steps), and a chart drawn in one pass can be there before it is done."""
     wait_for_app(page, timeout_ms)
     page.wait_for_function(
         f"() => {{ const t = ({_TRACES_JS})(); return t !== null && t.length > 0; }}", timeout=timeout_ms
     )
+    page.wait_for_function(_NUMBERS_SETTLED_JS, timeout=timeout_ms, polling=25)
+
+
+# True once the values of the page's number inputs have not changed for 200 ms.
+_NUMBERS_SETTLED_JS = """
+() => {
+  const now = performance.now();
+  const values = [...document.querySelectorAll("input[type='number']")].map(e => e.value).join('|');
+  const s = window.__lrlabNumbers;
+  if (!s || s.values !== values) { window.__lrlabNumbers = {values, since: now}; return false; }
+  return now - s.since >= 200;
+}
+"""
 
 
 # Reads the data of the first Plotly chart that is not a stale leftover of the previous run.

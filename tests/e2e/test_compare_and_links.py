@@ -333,7 +333,8 @@ def test_compose_chained_preset_is_constant_times_exponential(page: Any, base_ur
     )
     assert library["x"] == list(range(steps))
     chained = page.get_by_role("radiogroup", name="Compose with").get_by_role("radio", name="ChainedScheduler")
-    assert chained.is_checked()
+    # The chart can be drawn a moment before the radio shows its new choice (the same rerun): wait for it.
+    wait_until(page, chained.is_checked, "ChainedScheduler to be the checked 'Compose with' option")
     closed = wait_for_trace(page, "closed form", lambda t: matches(t["y"], expected), "the closed form to agree")
     assert closed["dash"] == "dash"
     assert_healthy(page)
