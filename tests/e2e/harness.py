@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import signal
 import socket
@@ -173,7 +174,7 @@ def wait_for_chart(page: Any, timeout_ms: float = 30_000) -> None:
     page.wait_for_function(
         f"() => {{ const t = ({_TRACES_JS})(); return t !== null && t.length > 0; }}", timeout=timeout_ms
     )
-    page.wait_for_function(_NUMBERS_SETTLED_JS, timeout=timeout_ms, polling=25)
+    _settle(page, timeout_ms)
 
 
 # True once the values of the page's number inputs have not changed for 200 ms.
@@ -317,11 +318,34 @@ def choose_radio(page: Any, group: str, option: str) -> None:
     wait_until(page, radio.is_checked, f"radio {group!r} to select {option!r}")
 
 
-def set_number(page: Any, label: str, value: float | int) -> None:
-    """Type `value` into the st.number_input labelled `label` and commit it (Enter)."""
+def set_number(page: Any, label: str, value: float | int, attempts: int = 3, timeout_ms: float = 30_000) -> None:
+    """Type `value` into the st.number_input labelled `label`, commit it (Enter) and wait until the box
+    holds it once the page has settled.
+
+    A number input Streamlit has just rendered shows another value for ~40 ms first (see
+    :func:`wait_for_chart`): a value typed in that window is overwritten before Enter commits it, and the
+    app keeps its old value (seen in CI: a new group's lr box typed right after it appeared). So the
+    boxes settle before typing, and the value is typed again if the box does not hold it afterwards.
+    """
     box = page.get_by_role("spinbutton", name=label, exact=True)
-    box.fill(str(value))
-    box.press("Enter")
+    shown = None
+    for _ in range(attempts):
+        _settle(page, timeout_ms)
+        box.fill(str(value))
+        box.press("Enter")
+        _settle(page, timeout_ms)
+        wait_for_app(page, timeout_ms)
+        _settle(page, timeout_ms)
+        shown = box.input_value()
+        with contextlib.suppress(ValueError):
+            if math.isclose(float(shown), float(value), rel_tol=1e-9, abs_tol=0.0):
+                return
+    raise AssertionError(f"number box {label!r} shows {shown!r} after typing {value!r} {attempts} times")
+
+
+def _settle(page: Any, timeout_ms: float) -> None:
+    """Wait until the page's number inputs have kept their values for 200 ms."""
+    page.wait_for_function(_NUMBERS_SETTLED_JS, timeout=timeout_ms, polling=25)
 
 
 def slider(page: Any, label: str) -> Any:
