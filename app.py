@@ -1,9 +1,6 @@
 """lrlab's Streamlit entry point: page config, navigation over pages/, the shared sidebar."""
 # ruff: noqa: E402  (the placeholder chart below goes out before the heavy imports)
 
-import logging
-import os
-
 import streamlit as st
 
 # A visitor's first page: an empty 10-pixel chart (Plotly's smallest) before anything heavy runs, so
@@ -27,6 +24,7 @@ if _drew_early_plotly:
 
 import lrlab.plots  # noqa: F401  (torch, transformers, pandas, plotly: loaded before freezing)
 from lrlab.ui import style
+from lrlab.ui.safety import safety_net
 from lrlab.ui.serving import cache_theme_messages, freeze_startup_objects, keep_keras_state, note_run, warm_libraries
 
 freeze_startup_objects()
@@ -62,17 +60,9 @@ with st.sidebar:
 
 note_run()
 try:
-    page.run()
-    warm_libraries()  # once per process, after the first page is drawn: timm, Keras, optax, fastai
-except Exception:  # the last safety net: no traceback reaches a visitor (Streamlit's reruns are not Exceptions)
-    if os.environ.get("LRLAB_DEBUG"):  # the test suite sets it, so that a crash fails the tests
-        raise
-    logging.getLogger("lrlab").exception("page %s failed", page.title)
-    st.error(
-        "Something went wrong on this page. Your settings are kept: change the last input back, or use "
-        '"Reset to defaults". If it happens again, please report the link from "Share this view".',
-        icon=":material/error:",
-    )
+    with safety_net(f"page {page.title}"):  # a fragment has its own (lrlab.ui.safety.fragment)
+        page.run()
+        warm_libraries()  # once per process, after the first page is drawn: timm, Keras, optax, fastai
 finally:
     if _drew_early_plotly:
         _early_plotly.empty()

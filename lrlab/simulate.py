@@ -228,6 +228,7 @@ def emit_warnings(curve: Curve, stacklevel: int = 2) -> None:
 
 def _simulate(config: ScheduleConfig, *, metrics: Any = None, eval_every: int = 1, progress: Any = None) -> Curve:
     import pandas as pd
+
     spec, params, ctx = resolve(config)
     steps = config.steps
     n_groups = len(ctx.group_lrs)
@@ -424,6 +425,7 @@ def _closed_frame(
 ) -> pd.DataFrame | None:
     """The closed form at every row (step, lr per group, momentum), or None where it is undefined."""
     import pandas as pd
+
     t = np.arange(config.steps)
     local = scheduler_time(config)  # what the scheduler's last_epoch is at each optimizer step
     closed_form = spec.closed_form
@@ -637,6 +639,7 @@ def explain_events(
     Written for speed (a 20k-evaluation run builds 20k rows): one list per column, appended through
     bound methods, and the state read once per row."""
     import pandas as pd
+
     patience, cooldown = params.get("patience", 0), params.get("cooldown", 0)
     factor, eps = params.get("factor", 0.1), params.get("eps", 1e-8)
     floor = params["min_lr"][0] if isinstance(params.get("min_lr"), tuple) else params.get("min_lr", 0.0)

@@ -10,7 +10,7 @@ from lrlab.plots import lr_figure
 from lrlab.presets import PRESETS
 from lrlab.specs import INTERVALS, LIBRARIES
 from lrlab.ui import explain as explain_mode
-from lrlab.ui import links, state
+from lrlab.ui import links, safety, state
 from lrlab.ui import values as values_table
 from lrlab.ui.cache import cached_curve
 from lrlab.ui.export_panel import chart_config, export_panel, import_panel
@@ -132,7 +132,7 @@ st.markdown(f"{spec.summary} [{spec.library} docs]({spec.reference})")
 citation(P, name)
 
 
-@st.fragment
+@safety.fragment
 def schedule_view(name: str, steps: int, base_lr: float, steps_per_epoch: int) -> None:
     """Everything an input of the schedule changes: parameters, chart, figures, table, formula, export.
 

@@ -30,6 +30,7 @@ import streamlit as st
 from lrlab.explain import MAX_FRAMES, MarkerFrame, add_marker, animated, explain, frame_grid, step_caption
 from lrlab.plots import x_values
 from lrlab.simulate import Curve
+from lrlab.ui import safety
 from lrlab.ui.text import plain
 
 #: Seconds between two animation frames while playing (in the browser).
@@ -255,7 +256,7 @@ def view(
         st.plotly_chart(figure, width="stretch", key=chart_key, config=chart_config)
         return
     add_marker(figure)
-    panel = st.fragment(_panel)  # no timer: choosing a step reruns the panel only, playing reruns nothing
+    panel = safety.fragment(_panel)  # no timer: choosing a step reruns the panel only, playing reruns nothing
     panel(prefix, figure, tuple(items), chart_key, chart_config, (x_axis, samples_per_step, seq_len), on_step)
 
 
