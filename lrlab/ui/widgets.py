@@ -26,17 +26,23 @@ LR_SLIDER = (1e-6, 10.0)
 def log_grid(low: float, high: float, *, include: tuple[float, ...] = ()) -> list[float]:
     """Values 1, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8 × 10^k within [low, high] (0 first if low is 0),
     plus the values in ``include``, sorted — the options of a log-scale slider."""
-    lo = max(low, 1e-8)
-    values = {
-        float(f"{m * 10.0**k:.6g}")
-        for k in range(math.floor(math.log10(lo)), math.ceil(math.log10(high)) + 1)
-        for m in MANTISSAS
-        if lo <= m * 10.0**k <= high
-    }
+    values = set(_decades(max(low, 1e-8), high))
     if low <= 0:
         values.add(0.0)
     values.update(float(v) for v in include if v is not None and low <= v <= high)
     return sorted(values)
+
+
+@functools.lru_cache(maxsize=64)
+def _decades(lo: float, high: float) -> tuple[float, ...]:
+    """:func:`log_grid`'s mantissas × powers of ten within [lo, high] (the same few ranges on every rerun
+    of every visitor: computed once)."""
+    return tuple(
+        float(f"{m * 10.0**k:.6g}")
+        for k in range(math.floor(math.log10(lo)), math.ceil(math.log10(high)) + 1)
+        for m in MANTISSAS
+        if lo <= m * 10.0**k <= high
+    )
 
 
 def fmt_number(value: Any, digits: int = 6) -> str:
