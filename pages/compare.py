@@ -140,14 +140,18 @@ def curves_view(
     seq_len: int | None,
     x_axis: str,
     sizing: str,
-    ignored: list[str],
-    linked_view: dict,
+    link: dict[str, Any],
     notice_box: Any,
 ) -> None:
     """The curves, their editor, the charts, the difference and the export: everything an edit of a curve
     changes. A fragment (``st.fragment``): editing a curve reruns only this, not app.py and the run
     settings above, which take a full rerun when they change and come in as arguments (a fragment rerun
-    gets those of the last full run). The link's notice goes into ``notice_box`` above the settings, once."""
+    gets those of the last full run). ``link`` holds what the run that read a link still has to check and
+    report ("ignored": its notices so far, "explain_curve": the curve it names); it is popped here, so a
+    fragment rerun, which gets the same dict, neither checks nor reports it again. The notice goes into
+    ``notice_box`` above the settings."""
+    ignored: list[str] = link.pop("ignored", [])
+    linked_curve: str | None = link.pop("explain_curve", None)
     items = E.entries()  # read again on every run: a fragment rerun must see the curves added since
     chart, editor = st.columns([2, 1.1], gap="large")
     # ---- editing one curve --------------------------------------------------------------------------
@@ -272,8 +276,8 @@ def curves_view(
         figure = compare_figure(visible, log_y=log_y, x_axis=x_axis, samples_per_step=samples_per_step, seq_len=seq_len)
         explained = [explain_mode.Explained(*v) for v in visible]
         explain_names = explain_mode.unique_names(explained)
-        if linked_view.get("explain_curve", next(iter(explain_names), "")) not in explain_names:
-            ignored.append(f"explain_curve={linked_view['explain_curve']!s:.30} (not the name of a shown curve)")
+        if linked_curve is not None and linked_curve not in explain_names:
+            ignored.append(f"explain_curve={linked_curve!s:.30} (not the name of a shown curve)")
         shown_values = [(label, c.frame) for label, _, c in visible]
         if explaining:  # the values table follows the explained step: it is part of the explain panel
             explain_mode.view(
@@ -352,10 +356,17 @@ def curves_view(
     shared.update(positions)
     state.write_query(shared)
     state.show_share(shared)
-    if ignored:  # a full run that read a link; a fragment rerun would add a second box above
-        with notice_box:
-            state.notice(ignored)
-        ignored.clear()  # this list is the fragment's argument: its reruns must not show the notice again
+    with notice_box:
+        state.notice(ignored)
 
 
-curves_view(steps, spe, samples_per_step, seq_len, x_axis, sizing, ignored, linked_view, notice_box)
+curves_view(
+    steps,
+    spe,
+    samples_per_step,
+    seq_len,
+    x_axis,
+    sizing,
+    {"ignored": ignored, "explain_curve": linked_view.get("explain_curve")},
+    notice_box,
+)

@@ -156,6 +156,18 @@ def test_compare_adds_duplicates_renames_hides_and_removes_curves():
     assert not at.exception and len(at.session_state["cmp.entries"]) == 5
 
 
+def test_compare_with_every_curve_hidden_draws_the_page():
+    at = _app()
+    at.switch_page("pages/compare.py").run()
+    for entry in at.session_state["cmp.entries"]:
+        at.session_state["cmp.selected"] = entry["id"]
+        at.run()
+        at.toggle(key=f"cmp.{entry['id']}.hidden").set_value(True).run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert _names(at) == []  # nothing drawn on the chart ...
+    assert len(at.dataframe[0].value) == 4  # ... and every curve still in the table
+
+
 def test_compare_shows_the_per_epoch_mistake_next_to_the_curve():
     at = _app()
     at.switch_page("pages/compare.py").run()

@@ -315,6 +315,25 @@ def test_corrupted_link_is_reported_and_the_page_still_draws(
     assert_healthy(page)
 
 
+def test_a_links_notice_is_shown_once_and_goes_with_the_next_edit_of_a_curve(page: Any, base_url: str) -> None:
+    # Editing a curve reruns only Compare's fragment, which gets the arguments of the run that read the
+    # link: its notice (here a name no curve has) must be checked and drawn by that run only.
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    page.goto(base_url + "/compare?explain_curve=no+such+curve")
+    wait_for_chart(page)
+    notice = page.locator(INFO_ALERT, has_text=NOTICE)
+    notice.first.wait_for(state="visible")
+    assert notice.count() == 1
+    assert "explain_curve=no such curve" in notice.inner_text()
+    click_button(page, "cmp.add")  # a curve edit: reruns the fragment only
+    wait_for_traces(page, lambda ts: names(ts) == [*DEFAULT_CURVES, "curve 5"], "a fifth trace 'curve 5'")
+    click_button(page, "cmp.dup")
+    wait_for_traces(page, lambda ts: len(ts) == len(DEFAULT_CURVES) + 2, "a sixth trace")
+    # the notice belonged to the run that read the link: it goes with the next edit, never drawn again
+    wait_until(page, lambda: page.locator(INFO_ALERT, has_text=NOTICE).count() == 0, "the link's notice to go")
+    assert_healthy(page)
+
+
 # ---- 5. Compose ---------------------------------------------------------------------------------
 
 
