@@ -6,9 +6,9 @@ First a table against the targets (issue 17), every command a fresh process time
 the commands alternated run by run (the machine's load hits all alike), medians:
 ``import lrlab`` ÷ ``import torch.optim`` (≤ 1.3); ``python -m lrlab curve StepLR --steps 20`` ÷
 ``import torch.optim`` (≤ 1.3) and ÷ the same 20 steps written in plain torch (an SGD, a StepLR,
-``optimizer.step(); scheduler.step()``: the first optimizer of any process imports torch._dynamo,
-~1–2 s, which lrlab can't avoid without skipping the real optimizer); a transformers schedule's
-curve − the torch curve ≈ ``import transformers``'s own cost.
+``optimizer.step(); scheduler.step()``: torch's first ``optimizer.step()`` in a process imports
+torch._dynamo, ~1.3 s, which lrlab's throw-away optimizer does not: lrlab/optimizers.py); a
+transformers schedule's curve − the torch curve ≈ ``import transformers``'s own cost.
 
 `import lrlab` must load torch only (timm, Keras, jax/optax and fastai load on the first use of one of
 their schedules). Prints the median (and min/max) wall time of a fresh `python -c "import lrlab"` over

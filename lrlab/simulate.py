@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from lrlab.metrics import synthetic_loss
+from lrlab.optimizers import throwaway
 from lrlab.schedulers import get_spec
 from lrlab.specs import (
     INTERVALS,
@@ -176,14 +177,8 @@ def resolve(config: ScheduleConfig) -> tuple[SchedulerSpec, dict[str, Any], RunC
 
 
 def _optimizer(config: ScheduleConfig, lrs: tuple[float, ...]) -> torch.optim.Optimizer:
-    """A throw-away optimizer over one tiny parameter per group; only its param groups matter."""
-    groups = [{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": lr} for lr in lrs]
-    if config.optimizer in ("adam", "adamw"):
-        cls = torch.optim.Adam if config.optimizer == "adam" else torch.optim.AdamW
-        return cls(groups, lr=lrs[0], betas=tuple(config.betas))
-    if config.optimizer == "adagrad":  # no momentum and no betas: what CyclicLR/OneCycleLR refuse to cycle
-        return torch.optim.Adagrad(groups, lr=lrs[0])
-    return torch.optim.SGD(groups, lr=lrs[0], momentum=config.momentum)
+    """The config's optimizer, thrown away after the curve: only its param groups matter (lrlab.optimizers)."""
+    return throwaway(config.optimizer, lrs, momentum=config.momentum, betas=config.betas)
 
 
 def _library_error(spec: SchedulerSpec, exc: BaseException, params: dict[str, Any]) -> LrlabError:
@@ -365,7 +360,7 @@ def _step_torch(
         scheduler = spec.build(optimizer, params, ctx)
     except Exception as exc:  # the library's own validation: show its message
         raise _library_error(spec, exc, params) from None
-    optimizer.step()  # one real optimizer step first, as in a training loop (no order warning)
+    optimizer.step()  # an optimizer step first, as in a training loop (no order warning; lrlab.optimizers)
     plateau = getattr(scheduler, "plateau", scheduler)  # WarmupThenPlateau: the metric goes to its plateau
     warmup = getattr(scheduler, "warmup", None)
     warmup_steps = getattr(scheduler, "warmup_steps", 0)

@@ -406,15 +406,9 @@ def _timm() -> Any:
 
 def _optimizer(config: ScheduleConfig, lrs: tuple[float, ...]) -> Any:
     """A throw-away torch optimizer with one tiny parameter per param group (timm reads only its groups)."""
-    import torch
+    from lrlab.optimizers import throwaway
 
-    groups = [{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": lr} for lr in lrs]
-    if config.optimizer in ("adam", "adamw"):
-        cls = torch.optim.Adam if config.optimizer == "adam" else torch.optim.AdamW
-        return cls(groups, lr=lrs[0], betas=tuple(config.betas))
-    if config.optimizer == "adagrad":
-        return torch.optim.Adagrad(groups, lr=lrs[0])
-    return torch.optim.SGD(groups, lr=lrs[0], momentum=config.momentum)
+    return throwaway(config.optimizer, lrs, momentum=config.momentum, betas=config.betas)
 
 
 class _Collect(logging.Handler):
