@@ -248,3 +248,20 @@ def test_a_scheduler_without_a_closed_form_is_stepped_only_up_to_the_apps_bound(
     assert not at.error
     x, _ = _trace(at, "library")
     assert x.max() == 1999
+
+
+@pytest.mark.parametrize("page", ["pages/playground.py", "pages/compare.py", "pages/my_run.py"])
+def test_the_share_link_is_drawn_only_when_its_expander_is_opened(page):
+    """A closed "Share this view" sends no code box (st.code's highlighter is 1.5 MB of JavaScript every
+    first visit would load before the chart); opening it draws the link to this view."""
+    at = _app()
+    if page != PAGES[0]:
+        at.switch_page(page).run()
+    share = next(e for e in at.expander if e.label == "Share this view")
+    assert not share.code and not any("?" in c.value for c in at.code)
+    at.session_state["lrlab.share"] = True  # what a click on the expander's summary sets
+    at.run()
+    share = next(e for e in at.expander if e.label == "Share this view")
+    assert not at.exception
+    [link] = [c.value for c in share.code]
+    assert link.startswith("?") and "steps=" in link

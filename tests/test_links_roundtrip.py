@@ -309,6 +309,7 @@ def test_bad_values_in_a_compare_link_are_named_in_the_notice_and_the_rest_still
 
 def test_the_plateau_share_box_says_when_the_pasted_values_are_too_long_for_the_link() -> None:
     at = open_page("pages/plateau.py")
+    at.session_state["lrlab.share"] = True  # the share box open: the warning is in it
     at.radio(key="pl.source").set_value("paste").run()
     at.text_area(key="pl.paste").set_value(", ".join(["0.5"] * 800)).run()  # 4,000 characters
     assert not at.exception

@@ -114,7 +114,8 @@ def test_the_example_is_identified_as_transformers_cosine_with_warmup_and_can_be
         "✓ exact",
     )
     assert "num_warmup_steps=10" in best["parameters"] and "num_training_steps=100" in best["parameters"]
-    assert "get_cosine_schedule_with_warmup" in at.code[0].value  # its export, one click away
+    export = at.code[0].value  # its export, one click away: the Trainer's arguments for this schedule
+    assert 'get_scheduler("cosine", optimizer, num_warmup_steps=10, num_training_steps=100' in export
     at.button(key="mr.candidate.0").click().run()
     no_exception(at)
     assert at.number_input(key="mr.get_cosine_schedule_with_warmup.num_warmup_steps").value == 10
@@ -123,6 +124,7 @@ def test_the_example_is_identified_as_transformers_cosine_with_warmup_and_can_be
 
 def test_a_malformed_upload_is_refused_naming_the_field_and_the_last_log_stays():
     at = open_my_run()
+    at.session_state["lrlab.share"] = True  # the share box open: it says what the link can't carry
     good, _ = example_log("accumulation")
     at.file_uploader(key="mr.upload").set_value(("trainer_state.json", good, "application/json")).run()
     no_exception(at)

@@ -215,6 +215,8 @@ def test_playground_link_reproduces_curve_and_widgets_in_a_new_session(new_conte
         lambda: (q := query(first.url)).items() >= want.items() and float(q.get("gamma", "nan")) == gamma and first.url,
         f"the page URL to carry {want} and gamma={gamma}",
     )
+    # the closed share box sends no code box (Streamlit's highlighter is 1.5 MB of JavaScript)
+    assert first.locator("[data-testid='stCode']").count() == 0
     link = share_link(first)
     assert query(link) == query(url), f"share box {link!r} vs address bar {url!r}"
     assert urlsplit(link).path in ("", "/")  # the default page
@@ -268,6 +270,8 @@ def test_compare_link_reproduces_names_and_curves_in_a_new_session(new_context: 
         lambda: [c["label"] for c in json.loads(query(first.url).get("curves", "[]"))] == expected_names and first.url,
         "the page URL to carry the six curves",
     )
+    # the closed share box sends no code box (Streamlit's highlighter is 1.5 MB of JavaScript)
+    assert first.locator("[data-testid='stCode']").count() == 0
     link = share_link(first)
     assert query(link) == query(url), f"share box {link!r} vs address bar {url!r}"
 
