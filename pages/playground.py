@@ -209,12 +209,10 @@ def schedule_view(name: str, steps: int, base_lr: float, steps_per_epoch: int) -
             st.stop()
         if error is not None:
             st.info(f"Showing the last valid settings ({curve.spec.name}) until the error is fixed.")
-        switches = input_row("switches").columns(2)
-        with switches[0]:
+        with st.container(horizontal=True, gap="large"):  # one block, not a row of columns: fewer messages per input
             log_y = st.toggle(
                 "Log-scale y axis", key=f"{P}.log_y", help="Steps where the lr is 0 are not drawn on a log axis."
             )
-        with switches[1]:
             explaining = explain_mode.toggle(P)
         figure = lr_figure(curve, log_y=log_y)
         if explaining:  # the values table follows the explained step: it is part of the explain panel
@@ -230,11 +228,11 @@ def schedule_view(name: str, steps: int, base_lr: float, steps_per_epoch: int) -
             st.plotly_chart(figure, width="stretch", key=f"{P}.chart", config=chart_config())
 
         figures = summary(curve.frame)
-        cols = st.columns(4)
-        cols[0].metric("LR at step 0", fmt_number(figures["first"], 4))
-        cols[1].metric("Peak LR", fmt_number(figures["peak"], 4), help=f"reached first at step {figures['peak_step']}")
-        cols[2].metric("Final LR", fmt_number(figures["final"], 4), help=f"at step {curve.config.steps - 1}")
-        cols[3].metric("Min LR", fmt_number(figures["min"], 4), help=f"reached first at step {figures['min_step']}")
+        with st.container(horizontal=True, gap="medium"):  # four figures in a row that wraps on a phone
+            st.metric("LR at step 0", fmt_number(figures["first"], 4))
+            st.metric("Peak LR", fmt_number(figures["peak"], 4), help=f"reached first at step {figures['peak_step']}")
+            st.metric("Final LR", fmt_number(figures["final"], 4), help=f"at step {curve.config.steps - 1}")
+            st.metric("Min LR", fmt_number(figures["min"], 4), help=f"reached first at step {figures['min_step']}")
         st.caption(f"Peak at step {figures['peak_step']} · min at step {figures['min_step']}")
 
         if curve.source == "closed form":
