@@ -35,6 +35,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 import time
 import urllib.error
 import urllib.request
@@ -237,9 +238,9 @@ def _health(url: str) -> bool:
 
 
 @contextlib.contextmanager
-def server(timeout: float = 90.0, extra: tuple[str, ...] = ()):
+def server(timeout: float = 90.0, extra: tuple[str, ...] = (), root: Path | None = None):
     """`streamlit run app.py` on 127.0.0.1 and a free port with the repo's config (plus `extra`
-    flags); yields (url, pid, log file)."""
+    flags); yields (url, pid, log file). ``root``: another checkout to serve (default: this one)."""
     from e2e.harness import free_port
 
     port = free_port()
@@ -251,7 +252,9 @@ def server(timeout: float = 90.0, extra: tuple[str, ...] = ()):
     env = {k: v for k, v in os.environ.items() if k != "LRLAB_DEBUG"}  # as deployed: the safety net is on
     env.update(PYTHONUNBUFFERED="1", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
     log = tempfile.TemporaryFile(mode="w+b")
-    proc = subprocess.Popen(cmd, cwd=C.ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, cwd=root or C.ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     try:
         deadline = time.monotonic() + timeout
         while not _health(url):

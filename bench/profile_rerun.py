@@ -1,6 +1,7 @@
 """Server CPU per input, and where one Playground rerun spends its time.
 
     python bench/profile_rerun.py [--sizes 1000,1000000] [--reruns 20] [--batches 5] [--runs 3] [--no-parts]
+                                  [--against REF [--rounds 8]]
 
 1. **Server CPU per input** (the targets: Playground ≤ 20 ms, Compare with 5 curves ≤ 40 ms, median).
    A real ``streamlit run app.py`` (bench/load.py's server: the repo's config, loopback, a free port)
@@ -12,6 +13,9 @@
    batch of ``--reruns`` inputs, divided by their number, is the CPU one input costs. Printed: the
    median and the max over ``--batches`` batches (the kernel counts CPU in 10 ms ticks: a batch of 20
    inputs resolves 0.5 ms), and the median round-trip latency.
+   With ``--against REF``, the same inputs (1,000 steps) also go to a server of the commit REF (a
+   temporary git worktree) running at the same time, batch by batch in turn: the ratio of the two, per
+   round, is robust to this shared machine's swings, which move a lone median by ±30 %.
 2. **Where a Playground rerun goes** (``--no-parts`` skips it): app.py in Streamlit's AppTest (the same
    script runner, no websocket), T_max − 1 per run, cProfile in the script thread; cumulative time of
    the parts of the page (median over ``--runs``; cProfile inflates Python-heavy parts, and AppTest
@@ -25,8 +29,11 @@ import asyncio
 import cProfile
 import logging
 import pstats
+import subprocess
+import tempfile
 import time
 import warnings
+from pathlib import Path
 
 import _common as C  # puts the repo root on sys.path: import it before lrlab
 import psutil
@@ -117,6 +124,56 @@ def server_cpu(sizes: list[int], reruns: int, batches: int) -> None:
         f"per input. {C.machine_note()}._\n"
     )
 
+async def _alternated(servers: dict[str, tuple[str, int]], page: str, steps: int, reruns: int, rounds: int):
+    """Batches of ``reruns`` inputs on each server in turn (the order swapped every round), so that both
+    see the same moments of this shared machine; CPU per input of each batch, by server."""
+    tabs = {}
+    for side, (url, pid) in servers.items():
+        s, key = await _open(url, page, steps)
+        tabs[side] = [s, key, psutil.Process(pid), int(s.current(key))]
+    cpu: dict[str, list[float]] = {side: [] for side in servers}
+    for r in range(rounds + 1):  # round 0 warms both
+        for side in list(servers)[:: -1 if r % 2 else 1]:
+            s, key, proc, value = tabs[side]
+            c0 = _cpu(proc)
+            for _ in range(reruns):
+                value -= 1
+                s.set(key, value)
+                result = await s.run()
+                assert not result.failed and result.charts, (side, result.status, result.error, result.exceptions)
+            tabs[side][3] = value
+            if r:
+                cpu[side].append((_cpu(proc) - c0) / reruns)
+    for s, *_ in tabs.values():
+        await s.close()
+    return cpu
+
+
+def against(ref: str, reruns: int, rounds: int) -> None:
+    """Server CPU per input, this tree against the commit ``ref`` (a temporary git worktree), both
+    servers up at once and their batches alternated: the ratio is what to read on a noisy machine."""
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp) / "base"
+        subprocess.run(["git", "worktree", "add", "-q", "--detach", str(base), ref], cwd=C.ROOT, check=True)
+        try:
+            with server() as (url, pid, log), server(root=base) as (ref_url, ref_pid, ref_log):
+                asyncio.run(_first_page(url, log))
+                asyncio.run(_first_page(ref_url, ref_log))
+                servers = {"this tree": (url, pid), ref: (ref_url, ref_pid)}
+                for page in TARGETS_MS:
+                    cpu = asyncio.run(_alternated(servers, page, TARGET_STEPS, reruns, rounds))
+                    now, then = C.median(cpu["this tree"]), C.median(cpu[ref])
+                    ratios = [a / b for a, b in zip(cpu["this tree"], cpu[ref])]
+                    rows.append([page, C.fmt_ms(now), C.fmt_ms(then), f"{C.median(ratios):.2f}",
+                                 f"{min(ratios):.2f}–{max(ratios):.2f}"])  # fmt: skip
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(base)], cwd=C.ROOT, check=True)
+    print(f"## Server CPU per input, this tree against {ref} ({TARGET_STEPS:,} steps, batches alternated)\n")
+    print(C.table(["page", "this tree (median)", f"{ref} (median)", "ratio (median of rounds)", "ratio range"], rows))
+    print(f"\n_{rounds} rounds of {reruns} inputs on each server after a warm-up round. {C.machine_note()}._\n")
+
+
 #: (label, file suffix, function name) — what a rerun does, in page order; cumulative times overlap
 #: only where one row calls another (indented labels).
 PARTS = [
@@ -180,12 +237,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batches", type=int, default=5, help="batches after a warm-up batch (server CPU)")
     ap.add_argument("--runs", type=int, default=3, help="profiled reruns (parts)")
     ap.add_argument("--no-parts", action="store_true", help="only the server CPU table")
+    ap.add_argument("--against", metavar="REF", help="also: server CPU against this git commit, batches alternated")
+    ap.add_argument("--rounds", type=int, default=8, help="alternated rounds for --against")
     args = ap.parse_args(argv)
     sizes = [int(float(s)) for s in args.sizes.split(",")]
     warnings.simplefilter("ignore")
     logging.getLogger("streamlit").setLevel(logging.ERROR)  # "missing ScriptRunContext" from AppTest's main thread
     print(f"# profile_rerun — {C.machine_note()}; {C.versions('streamlit', 'pandas', 'plotly')}\n")
     server_cpu(sizes, args.reruns, args.batches)
+    if args.against:
+        against(args.against, args.reruns, args.rounds)
     if args.no_parts:
         return 0
     print("## Where a Playground rerun goes (AppTest, cProfile)\n")
