@@ -2,8 +2,8 @@
 
 A learning-rate scheduler reads and writes nothing of its optimizer but ``param_groups`` and
 ``defaults`` (CyclicLR and OneCycleLR look there for momentum or betas). lrlab builds the torch
-optimizer class the config names (SGD, Adam, AdamW, Adagrad) over one tiny parameter per group, as a
-subclass that changes two things, neither of which touches the groups:
+optimizer class the config names (SGD, Adam, AdamW, Adagrad) over one tiny parameter per group, with
+five of its methods replaced on the instance (never on the class), none of which touches the groups:
 
 - ``step()`` does nothing. The parameters never get a gradient, so torch's own step would skip every
   one of them; what matters to the scheduler is that it *is called* (LRScheduler counts the call and
@@ -14,6 +14,11 @@ subclass that changes two things, neither of which touches the groups:
   functions, taken from under the ``torch._disable_dynamo`` decorator, whose only job is to keep
   ``torch.compile`` from tracing them and which imports ``torch._dynamo`` on its first call.
 
+The object stays an instance of the real class (``type(opt) is torch.optim.SGD``): a subclass would
+join ``torch.optim.Optimizer.__subclasses__()`` for the whole process, where tools that find
+optimizers by name look (Lightning's CLI refused ``--optimizer SGD`` as ambiguous once lrlab had
+drawn a curve).
+
 So a torch or transformers curve costs ``import torch.optim`` and the stepping, not torch's compiler
 (issue 17: ``lrlab curve`` ≤ 1.3 × ``import torch.optim``). The scheduler is torch's (or the library's)
 own object, untouched; the tests step the same configs on plain ``torch.optim`` optimizers and compare
@@ -22,7 +27,7 @@ every row. Training (the lab, the LR finder, the pitfalls) uses plain optimizers
 
 from __future__ import annotations
 
-import functools
+import types
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,14 +43,16 @@ def _step(self: torch.optim.Optimizer, closure: Any = None) -> Any:
     return None if closure is None else closure()
 
 
-@functools.cache
-def holder_class(base: type[torch.optim.Optimizer]) -> type[torch.optim.Optimizer]:
-    """``base`` (a ``torch.optim`` optimizer) with the no-op step and the unwrapped methods above."""
-    members: dict[str, Any] = {"step": _step, "__doc__": f"lrlab's throw-away {base.__name__} (lrlab.optimizers)."}
+def _built(cls: type[torch.optim.Optimizer], groups: list[dict[str, Any]], **defaults: Any) -> Any:
+    """``cls(groups, **defaults)`` with the no-op step and the unwrapped methods bound on the instance
+    before ``__init__`` runs (``__init__`` itself calls ``add_param_group``)."""
+    optimizer = cls.__new__(cls)
     for name in _UNWRAPPED:
         method = getattr(torch.optim.Optimizer, name)
-        members[name] = getattr(method, "__wrapped__", method)
-    return type(base.__name__, (base,), members)
+        setattr(optimizer, name, types.MethodType(getattr(method, "__wrapped__", method), optimizer))
+    optimizer.step = types.MethodType(_step, optimizer)  # a bound method: LRScheduler wraps its __func__
+    cls.__init__(optimizer, groups, **defaults)
+    return optimizer
 
 
 def throwaway(name: str, lrs: Sequence[float], *, momentum: float = 0.0, betas: Sequence[float] = (0.9, 0.999)) -> Any:
@@ -53,8 +60,8 @@ def throwaway(name: str, lrs: Sequence[float], *, momentum: float = 0.0, betas: 
     param group, group ``g`` at ``lrs[g]``: what a scheduler is built on to draw a curve."""
     groups = [{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": lr} for lr in lrs]
     if name in ("adam", "adamw"):
-        cls = holder_class(torch.optim.Adam if name == "adam" else torch.optim.AdamW)
-        return cls(groups, lr=lrs[0], betas=tuple(betas))
+        cls = torch.optim.Adam if name == "adam" else torch.optim.AdamW
+        return _built(cls, groups, lr=lrs[0], betas=tuple(betas))
     if name == "adagrad":  # no momentum and no betas: what CyclicLR/OneCycleLR refuse to cycle
-        return holder_class(torch.optim.Adagrad)(groups, lr=lrs[0])
-    return holder_class(torch.optim.SGD)(groups, lr=lrs[0], momentum=momentum)
+        return _built(torch.optim.Adagrad, groups, lr=lrs[0])
+    return _built(torch.optim.SGD, groups, lr=lrs[0], momentum=momentum)

@@ -1,7 +1,7 @@
 """lrlab's throw-away optimizer (lrlab.optimizers) against plain ``torch.optim`` optimizers.
 
-A curve's scheduler is built on a subclass of the torch optimizer whose ``step()`` does nothing and
-whose group methods are torch's own without the ``torch._dynamo`` wrapper. Here every torch and
+A curve's scheduler is built on the torch optimizer with, on the instance, a ``step()`` that does
+nothing and group methods that are torch's own without the ``torch._dynamo`` wrapper. Here every torch and
 transformers schedule is also built on the plain torch optimizer and stepped as a training loop does
 (``optimizer.step()`` then ``scheduler.step()``, with a real gradient so that the step is a real one);
 the two runs must give the same lr (and momentum) at every step, bit for bit.
@@ -19,7 +19,7 @@ import torch
 
 import lrlab
 from lrlab import SCHEDULERS
-from lrlab.optimizers import holder_class, throwaway
+from lrlab.optimizers import throwaway
 from lrlab.simulate import resolve
 from lrlab.specs import ScheduleConfig
 
@@ -81,12 +81,30 @@ def test_cycled_momentum_and_beta1_are_the_plain_optimizers(name, optimizer):
     np.testing.assert_array_equal(frame[column].to_numpy(), moms)
 
 
-def test_the_holder_keeps_the_optimizers_class_defaults_and_groups():
+def test_the_throwaway_is_the_real_optimizer_class_with_its_defaults_and_groups():
     opt = throwaway("adam", (0.1, 0.01), betas=(0.8, 0.99))
-    assert isinstance(opt, torch.optim.Adam) and type(opt).__name__ == "Adam"
+    assert type(opt) is torch.optim.Adam
     assert opt.defaults["betas"] == (0.8, 0.99) and [g["lr"] for g in opt.param_groups] == [0.1, 0.01]
     assert "momentum" not in throwaway("adagrad", (0.1,)).defaults  # what CyclicLR refuses to cycle
-    assert holder_class(torch.optim.SGD) is holder_class(torch.optim.SGD)  # one class per optimizer
+
+
+def test_drawing_curves_adds_no_optimizer_class_to_the_process():
+    """Tools find optimizers by name among Optimizer's subclasses (Lightning's CLI: ``--optimizer SGD``);
+    a curve must not add a second "SGD" there."""
+
+    def names() -> list[str]:
+        seen, todo = [], list(torch.optim.Optimizer.__subclasses__())
+        while todo:
+            cls = todo.pop()
+            seen.append(f"{cls.__module__}.{cls.__qualname__}")
+            todo.extend(cls.__subclasses__())
+        return sorted(seen)
+
+    before = names()
+    for optimizer in ("sgd", "adam", "adamw", "adagrad"):
+        lrlab.curve("StepLR", steps=5, optimizer=optimizer)
+    assert names() == before
+    assert not [n for n in before if n.startswith("lrlab.")]
 
 
 def test_the_holders_state_dict_round_trips_like_torchs():

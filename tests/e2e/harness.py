@@ -299,12 +299,17 @@ def dataframe_grid(page: Any, index: int = 0) -> dict[str, Any] | None:
     `rowcount` counts every data row (without the header); `rows` holds only the rows in view, as text,
     and `columns` only the columns in view.
     """
+    from playwright.sync_api import Error as PlaywrightError
+
     frames = page.locator("[data-testid='stDataFrame']:not([data-stale='true'] *)")
     if frames.count() <= index:
         return None
     frame = frames.nth(index)
-    frame.scroll_into_view_if_needed()
-    return frame.evaluate(_GRID_JS)
+    try:  # a rerun can replace the table while it is scrolled to: None, and the caller's wait_until asks again
+        frame.scroll_into_view_if_needed(timeout=2_000)
+        return frame.evaluate(_GRID_JS, timeout=2_000)
+    except PlaywrightError:
+        return None
 
 
 def choose_radio(page: Any, group: str, option: str) -> None:
