@@ -143,7 +143,10 @@ def main(argv: list[str] | None = None) -> int:
         ["the floor: a one-chart Streamlit app, second visit, goto → chart visible", *col("floor_chart")],
         ["for reference, a fresh Python: import streamlit", *col("import_streamlit")],
         ["for reference, a fresh Python: import lrlab + UI modules (torch, pandas, plotly)", *col("import_lrlab")],
-        ["for reference, a fresh Python: then the first curve (CosineAnnealingLR, 1,000 steps)", *col("first_optimizer")],
+        [
+            "for reference, a fresh Python: then the first curve (CosineAnnealingLR, 1,000 steps)",
+            *col("first_optimizer"),
+        ],
     ]
     print()
     print(C.table(["phase", f"median of {args.runs}", "min", "max"], out))

@@ -25,9 +25,10 @@ import argparse
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+import _common as C
 
 ROOT = Path(__file__).resolve().parents[1]
 OPTIONAL = ("timm", "keras", "jax", "optax", "fastai")
@@ -164,16 +165,11 @@ def main() -> None:
         targets(args.runs)
     print(f"`import lrlab`, fresh interpreter, {args.runs} runs")
     if args.against:
-        with tempfile.TemporaryDirectory() as tmp:
-            base = Path(tmp) / "base"
-            subprocess.run(["git", "worktree", "add", "-q", "--detach", str(base), args.against], cwd=ROOT, check=True)
-            try:
-                now, ref = [], []
-                for _ in range(args.runs):  # alternate, so that both see the same machine load
-                    now.append(float(run(IMPORT, ROOT).split()[0]))
-                    ref.append(float(run(IMPORT, base).split()[0]))
-            finally:
-                subprocess.run(["git", "worktree", "remove", "--force", str(base)], cwd=ROOT, check=True)
+        with C.worktree(args.against) as base:
+            now, ref = [], []
+            for _ in range(args.runs):  # alternate, so that both see the same machine load
+                now.append(float(run(IMPORT, ROOT).split()[0]))
+                ref.append(float(run(IMPORT, base).split()[0]))
         print(f"  this tree      {fmt(now)}")
         print(f"  {args.against:<14} {fmt(ref)}")
         print(f"  ratio          {statistics.median(now) / statistics.median(ref):.2f}")

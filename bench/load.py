@@ -35,7 +35,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-from pathlib import Path
 import time
 import urllib.error
 import urllib.request

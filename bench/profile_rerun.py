@@ -29,11 +29,8 @@ import asyncio
 import cProfile
 import logging
 import pstats
-import subprocess
-import tempfile
 import time
 import warnings
-from pathlib import Path
 
 import _common as C  # puts the repo root on sys.path: import it before lrlab
 import psutil
@@ -118,11 +115,14 @@ def server_cpu(sizes: list[int], reruns: int, batches: int) -> None:
                     C.fmt_ms(m["latency"]),
                 ])  # fmt: skip
     print("## Server CPU per input (T_max − 1, typed)\n")
-    print(C.table(["page", "steps", "CPU / input (median)", "max batch", "target", "verdict", "latency (median)"], rows))
+    print(
+        C.table(["page", "steps", "CPU / input (median)", "max batch", "target", "verdict", "latency (median)"], rows)
+    )
     print(
         f"\n_{batches} batches of {reruns} inputs after one warm-up batch; CPU of the server process (all threads) "
         f"per input. {C.machine_note()}._\n"
     )
+
 
 async def _alternated(servers: dict[str, tuple[str, int]], page: str, steps: int, reruns: int, rounds: int):
     """Batches of ``reruns`` inputs on each server in turn (the order swapped every round), so that both
@@ -153,22 +153,16 @@ def against(ref: str, reruns: int, rounds: int) -> None:
     """Server CPU per input, this tree against the commit ``ref`` (a temporary git worktree), both
     servers up at once and their batches alternated: the ratio is what to read on a noisy machine."""
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        base = Path(tmp) / "base"
-        subprocess.run(["git", "worktree", "add", "-q", "--detach", str(base), ref], cwd=C.ROOT, check=True)
-        try:
-            with server() as (url, pid, log), server(root=base) as (ref_url, ref_pid, ref_log):
-                asyncio.run(_first_page(url, log))
-                asyncio.run(_first_page(ref_url, ref_log))
-                servers = {"this tree": (url, pid), ref: (ref_url, ref_pid)}
-                for page in TARGETS_MS:
-                    cpu = asyncio.run(_alternated(servers, page, TARGET_STEPS, reruns, rounds))
-                    now, then = C.median(cpu["this tree"]), C.median(cpu[ref])
-                    ratios = [a / b for a, b in zip(cpu["this tree"], cpu[ref])]
-                    rows.append([page, C.fmt_ms(now), C.fmt_ms(then), f"{C.median(ratios):.2f}",
-                                 f"{min(ratios):.2f}–{max(ratios):.2f}"])  # fmt: skip
-        finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(base)], cwd=C.ROOT, check=True)
+    with C.worktree(ref) as base, server() as (url, pid, log), server(root=base) as (ref_url, ref_pid, ref_log):
+        asyncio.run(_first_page(url, log))
+        asyncio.run(_first_page(ref_url, ref_log))
+        servers = {"this tree": (url, pid), ref: (ref_url, ref_pid)}
+        for page in TARGETS_MS:
+            cpu = asyncio.run(_alternated(servers, page, TARGET_STEPS, reruns, rounds))
+            now, then = C.median(cpu["this tree"]), C.median(cpu[ref])
+            ratios = [a / b for a, b in zip(cpu["this tree"], cpu[ref], strict=True)]
+            rows.append([page, C.fmt_ms(now), C.fmt_ms(then), f"{C.median(ratios):.2f}",
+                         f"{min(ratios):.2f}–{max(ratios):.2f}"])  # fmt: skip
     print(f"## Server CPU per input, this tree against {ref} ({TARGET_STEPS:,} steps, batches alternated)\n")
     print(C.table(["page", "this tree (median)", f"{ref} (median)", "ratio (median of rounds)", "ratio range"], rows))
     print(f"\n_{rounds} rounds of {reruns} inputs on each server after a warm-up round. {C.machine_note()}._\n")

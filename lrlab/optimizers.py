@@ -29,9 +29,12 @@ from __future__ import annotations
 
 import types
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
+
+if TYPE_CHECKING:
+    from lrlab.specs import ScheduleConfig
 
 #: Optimizer methods torch wraps in ``torch._disable_dynamo`` (torch 2.13); each is replaced by the
 #: function under the wrapper (``__wrapped__``), or kept as it is where a later torch has none.
@@ -55,13 +58,14 @@ def _built(cls: type[torch.optim.Optimizer], groups: list[dict[str, Any]], **def
     return optimizer
 
 
-def throwaway(name: str, lrs: Sequence[float], *, momentum: float = 0.0, betas: Sequence[float] = (0.9, 0.999)) -> Any:
-    """The optimizer ``name`` (``sgd``, ``adam``, ``adamw``, ``adagrad``) over one tiny parameter per
-    param group, group ``g`` at ``lrs[g]``: what a scheduler is built on to draw a curve."""
+def throwaway(config: ScheduleConfig, lrs: Sequence[float]) -> Any:
+    """``config.optimizer`` (``sgd``, ``adam``, ``adamw``, ``adagrad``, with the config's momentum or
+    betas) over one tiny parameter per param group, group ``g`` at ``lrs[g]``: what a scheduler is built
+    on to draw a curve."""
     groups = [{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": lr} for lr in lrs]
-    if name in ("adam", "adamw"):
-        cls = torch.optim.Adam if name == "adam" else torch.optim.AdamW
-        return _built(cls, groups, lr=lrs[0], betas=tuple(betas))
-    if name == "adagrad":  # no momentum and no betas: what CyclicLR/OneCycleLR refuse to cycle
+    if config.optimizer in ("adam", "adamw"):
+        cls = torch.optim.Adam if config.optimizer == "adam" else torch.optim.AdamW
+        return _built(cls, groups, lr=lrs[0], betas=tuple(config.betas))
+    if config.optimizer == "adagrad":  # no momentum and no betas: what CyclicLR/OneCycleLR refuse to cycle
         return _built(torch.optim.Adagrad, groups, lr=lrs[0])
-    return _built(torch.optim.SGD, groups, lr=lrs[0], momentum=momentum)
+    return _built(torch.optim.SGD, groups, lr=lrs[0], momentum=config.momentum)

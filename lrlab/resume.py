@@ -220,7 +220,8 @@ def _run(config: ScheduleConfig, optimizer: Any, scheduler: Any, start: int, sto
 def resume_curves(config: ScheduleConfig, at: int, how: str, rebuilt: ScheduleConfig | None = None) -> ResumeResult:
     """The engine of :func:`simulate_resume`: ``rebuilt`` is the config the new process builds
     (``config`` itself, or the one with a new total)."""
-    from lrlab.simulate import _optimizer, resolve
+    from lrlab.optimizers import throwaway
+    from lrlab.simulate import resolve
 
     config = frozen(config)
     rebuilt = config if rebuilt is None else frozen(rebuilt)
@@ -231,13 +232,13 @@ def resume_curves(config: ScheduleConfig, at: int, how: str, rebuilt: ScheduleCo
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         full = np.full(n, np.nan)
-        optimizer = _optimizer(config, ctx.group_lrs)
+        optimizer = throwaway(config, ctx.group_lrs)
         refused = _run(config, optimizer, build_scheduler(config, optimizer), 0, n, full)
         if refused:
             notes.append(f"Uninterrupted: {config.scheduler} refused a step ({refused}).")
 
         resumed = np.full(rebuilt.steps, np.nan)
-        optimizer = _optimizer(config, ctx.group_lrs)
+        optimizer = throwaway(config, ctx.group_lrs)
         scheduler = build_scheduler(config, optimizer)
         _run(config, optimizer, scheduler, 0, at, resumed)
         saved_optimizer = optimizer.state_dict()
@@ -245,7 +246,7 @@ def resume_curves(config: ScheduleConfig, at: int, how: str, rebuilt: ScheduleCo
         calls = _calls_before(config, at)
 
         error = None
-        optimizer = _optimizer(rebuilt, rctx.group_lrs)
+        optimizer = throwaway(rebuilt, rctx.group_lrs)
         if how == "last_epoch":
             optimizer.load_state_dict(saved_optimizer)  # without it torch raises KeyError: initial_lr
             try:

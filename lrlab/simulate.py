@@ -20,7 +20,6 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from lrlab.metrics import synthetic_loss
 from lrlab.optimizers import throwaway
@@ -174,11 +173,6 @@ def resolve(config: ScheduleConfig) -> tuple[SchedulerSpec, dict[str, Any], RunC
         )
     ctx = _context(config)
     return spec, spec.validate(params, ctx), ctx
-
-
-def _optimizer(config: ScheduleConfig, lrs: tuple[float, ...]) -> torch.optim.Optimizer:
-    """The config's optimizer, thrown away after the curve: only its param groups matter (lrlab.optimizers)."""
-    return throwaway(config.optimizer, lrs, momentum=config.momentum, betas=config.betas)
 
 
 def _library_error(spec: SchedulerSpec, exc: BaseException, params: dict[str, Any]) -> LrlabError:
@@ -352,7 +346,7 @@ def _step_torch(
     steps, n_groups = config.steps, len(ctx.group_lrs)
     uses_betas = config.optimizer in ("adam", "adamw")
     interval, spe = config.interval, config.steps_per_epoch
-    optimizer = _optimizer(config, ctx.group_lrs)
+    optimizer = throwaway(config, ctx.group_lrs)
     groups = optimizer.param_groups
     stopped_at: int | None = None
     refusal: str | None = None
@@ -544,7 +538,7 @@ def _library_refusal(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            scheduler = spec.build(_optimizer(config, ctx.group_lrs), params, ctx)
+            scheduler = spec.build(throwaway(config, ctx.group_lrs), params, ctx)
             if spec.name not in EPOCH_REFUSED and hasattr(scheduler, "last_epoch"):
                 if interval == "epoch_fraction":
                     epoch, i = divmod(t, spe)

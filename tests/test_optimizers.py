@@ -38,7 +38,7 @@ def _plain_run(config: ScheduleConfig, metrics: np.ndarray | None) -> tuple[np.n
     """The schedule on a plain torch optimizer, trained for real on f(w) = w² (one parameter per group)."""
     spec, params, ctx = resolve(config)
     weights = [torch.nn.Parameter(torch.ones(1)) for _ in ctx.group_lrs]
-    groups = [{"params": [w], "lr": lr} for w, lr in zip(weights, ctx.group_lrs)]
+    groups = [{"params": [w], "lr": lr} for w, lr in zip(weights, ctx.group_lrs, strict=True)]
     kwargs = {"momentum": config.momentum} if config.optimizer == "sgd" else {}
     if config.optimizer in ("adam", "adamw"):
         kwargs = {"betas": config.betas}
@@ -82,10 +82,12 @@ def test_cycled_momentum_and_beta1_are_the_plain_optimizers(name, optimizer):
 
 
 def test_the_throwaway_is_the_real_optimizer_class_with_its_defaults_and_groups():
-    opt = throwaway("adam", (0.1, 0.01), betas=(0.8, 0.99))
+    opt = throwaway(ScheduleConfig.make("StepLR", optimizer="adam", betas=(0.8, 0.99)), (0.1, 0.01))
     assert type(opt) is torch.optim.Adam
     assert opt.defaults["betas"] == (0.8, 0.99) and [g["lr"] for g in opt.param_groups] == [0.1, 0.01]
-    assert "momentum" not in throwaway("adagrad", (0.1,)).defaults  # what CyclicLR refuses to cycle
+    assert (
+        "momentum" not in throwaway(ScheduleConfig.make("StepLR", optimizer="adagrad"), (0.1,)).defaults
+    )  # what CyclicLR refuses to cycle
 
 
 def test_drawing_curves_adds_no_optimizer_class_to_the_process():
@@ -108,12 +110,12 @@ def test_drawing_curves_adds_no_optimizer_class_to_the_process():
 
 
 def test_the_holders_state_dict_round_trips_like_torchs():
-    opt = throwaway("sgd", (0.1, 0.2), momentum=0.5)
+    opt = throwaway(ScheduleConfig.make("StepLR", momentum=0.5), (0.1, 0.2))
     scheduler = torch.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
     for _ in range(3):
         opt.step()
         scheduler.step()
-    again = throwaway("sgd", (0.1, 0.2), momentum=0.5)
+    again = throwaway(ScheduleConfig.make("StepLR", momentum=0.5), (0.1, 0.2))
     again.load_state_dict(opt.state_dict())
     assert [g["lr"] for g in again.param_groups] == [0.05, 0.1]
     assert [g["initial_lr"] for g in again.param_groups] == [0.1, 0.2]

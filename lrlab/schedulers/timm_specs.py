@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from lrlab.explaining import Part, Step
+from lrlab.optimizers import throwaway
 from lrlab.schedulers._timm_explain import explain_class, plateau_note
 from lrlab.schedulers._timm_formulas import (
     KW,
@@ -404,13 +405,6 @@ def _timm() -> Any:
     return scheduler_module()
 
 
-def _optimizer(config: ScheduleConfig, lrs: tuple[float, ...]) -> Any:
-    """A throw-away torch optimizer with one tiny parameter per param group (timm reads only its groups)."""
-    from lrlab.optimizers import throwaway
-
-    return throwaway(config.optimizer, lrs, momentum=config.momentum, betas=config.betas)
-
-
 class _Collect(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
@@ -491,7 +485,7 @@ def _timing_note(in_epochs: bool, spe: int, flag: str = "t_in_epochs") -> str:
 def _drive_class(name: str, kwargs_of: Callable[[P, RunContext], KW]) -> Callable[..., Driven]:
     def drive(p: P, ctx: RunContext, config: ScheduleConfig) -> Driven:
         kw = kwargs_of(p, ctx)
-        optimizer = _optimizer(config, ctx.group_lrs)
+        optimizer = throwaway(config, ctx.group_lrs)
         scheduler = _construct(lambda: getattr(_timm(), name)(optimizer, **kw))
         return _driven(name, kw, scheduler, optimizer, ctx, config)
 
@@ -545,7 +539,7 @@ def factory_notes(p: P, ctx: RunContext, returned: int) -> tuple[str, ...]:
 def _drive_factory(p: P, ctx: RunContext, config: ScheduleConfig) -> Driven:
     call = factory_call(p, ctx)
     name, kw = factory_class(p, ctx)
-    optimizer = _optimizer(config, ctx.group_lrs)
+    optimizer = throwaway(config, ctx.group_lrs)
     scheduler, returned = _construct(lambda: _timm().create_scheduler_v2(optimizer, **call))
     notes = factory_notes(p, ctx, returned)
     if not call["step_on_epochs"]:
